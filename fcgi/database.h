@@ -1,0 +1,35 @@
+// One worker thread's database connection, opened lazily and re-opened after
+// it breaks. While the server cannot be reached, connection() throws
+// DatabaseUnavailable and the request gets 503.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "syn/pg.h"
+
+namespace syn::fcgi {
+
+class DatabaseUnavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Database {
+public:
+    explicit Database(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+
+    // Returns an open connection, connecting first when there is none.
+    // Throws DatabaseUnavailable with libpq's reason when connecting fails.
+    pg::Connection& connection();
+
+    // Drops the connection after a connection error so the next call reconnects.
+    void reset() { connection_.reset(); }
+
+private:
+    std::string conninfo_;
+    std::unique_ptr<pg::Connection> connection_;
+};
+
+}  // namespace syn::fcgi
