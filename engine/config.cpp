@@ -61,6 +61,12 @@ const std::vector<Setting>& settings() {
          "days a completed or cancelled execution's workspace is kept; 0 deletes it at once"},
         {"workspace.keep_failed_days", "SYN_WORKSPACE_KEEP_FAILED_DAYS", "7", "days",
          "days a failed execution's workspace is kept for inspection"},
+
+        {"fcgi.socket_mode", "SYN_FCGI_SOCKET_MODE", "0660", "octal mode",
+         "permissions of the unix socket syn-fcgi binds itself; the web server must be able to "
+         "connect"},
+        {"fcgi.shutdown_grace_seconds", "SYN_FCGI_SHUTDOWN_GRACE_SECONDS", "30", "seconds",
+         "time workers get to finish requests in flight after SIGTERM before they are killed"},
     };
     return table;
 }

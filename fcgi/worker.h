@@ -1,0 +1,26 @@
+// One worker process: T threads, each accepting FastCGI connections on the
+// shared listening socket with its own FCGX_Request and its own Database.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "dispatch.h"
+
+namespace syn::fcgi {
+
+struct WorkerOptions {
+    int threads = 4;
+    std::size_t maxBodyBytes = 1048576;
+    std::string databaseUrl;
+    Handler handler = nullptr;
+};
+
+// Serves requests on `listenFd` until the process gets SIGTERM or SIGINT,
+// then stops accepting, lets the requests in flight finish and returns the
+// exit code: 0, or 1 when accepting failed for good. Must run in a freshly
+// forked, single-threaded process, because it sets the signal mask and
+// handlers for the whole process before it starts the threads.
+int runWorker(int listenFd, const WorkerOptions& options);
+
+}  // namespace syn::fcgi
