@@ -55,7 +55,7 @@ std::string reasonFromOutput(const std::string& output) {
     }
     std::string reason = source.back();
     if (source.size() > 1) {
-        reason = source[source.size() - 2] + " " + reason;
+        reason = source[source.size() - 2] + "; " + reason;
     }
     return reason;
 }
