@@ -25,9 +25,11 @@ pg::Connection& Database::connection() {
     } catch (const pg::Error& error) {
         // libpq's message names the host and the reason, never the password.
         if (auto suppressed = connectFailures.admit()) {
-            Poco::Logger::get("syn.fcgi.database")
-                .error(std::string(error.what()) + " (" + std::to_string(*suppressed) +
-                       " similar errors suppressed)");
+            std::string message = error.what();
+            if (*suppressed > 0) {
+                message += " (" + std::to_string(*suppressed) + " similar errors suppressed)";
+            }
+            Poco::Logger::get("syn.fcgi.database").error(message);
         }
         throw DatabaseUnavailable(error.what());
     }

@@ -176,7 +176,8 @@ int FcgiServer::serve() {
             syn::fcgi::parseSocketMode(settings.getString("fcgi.socket_mode")));
     }
     if (bare_) {
-        logger().information("Bare mode: every request gets 200 without the database");
+        Poco::Logger::get("syn.fcgi")
+            .information("Bare mode: every request gets 200 without the database");
     }
 
     syn::fcgi::Pool pool(

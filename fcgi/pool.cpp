@@ -105,8 +105,8 @@ void Pool::startWorker() {
     if (pid < 0) {
         auto delay = backoff_.delayAfterExit(RespawnBackoff::Duration(0));
         nextStart_ = Clock::now() + delay;
-        logger().error("Cannot fork a worker: %s; retrying in %Ld ms",
-                       std::string(std::strerror(errno)), static_cast<long long>(delay.count()));
+        logger().error("Cannot fork a worker: %s; retrying in %s ms",
+                       std::string(std::strerror(errno)), std::to_string(delay.count()));
         return;
     }
     if (pid == 0) {
@@ -161,18 +161,17 @@ void Pool::reapWorkers(bool replace) {
         auto delay =
             backoff_.delayAfterExit(std::chrono::duration_cast<RespawnBackoff::Duration>(lifetime));
         nextStart_ = now + delay;
-        logger().warning("Worker %d %s after %Ld ms; starting a replacement in %Ld ms",
-                         static_cast<int>(pid), describeExit(status), milliseconds(lifetime),
-                         static_cast<long long>(delay.count()));
+        logger().warning("Worker %d %s after %s ms; starting a replacement in %s ms",
+                         static_cast<int>(pid), describeExit(status),
+                         std::to_string(milliseconds(lifetime)), std::to_string(delay.count()));
     }
 }
 
 void Pool::stopWorkers() {
     sd_notify(0, "STOPPING=1");
     socket_.close();
-    logger().information("Sending SIGTERM to %d workers; waiting up to %Ld ms",
-                         static_cast<int>(workers_.size()),
-                         static_cast<long long>(shutdownGrace_.count()));
+    logger().information("Sending SIGTERM to %d workers; waiting up to %s ms",
+                         static_cast<int>(workers_.size()), std::to_string(shutdownGrace_.count()));
     for (const auto& [pid, started] : workers_) {
         kill(pid, SIGTERM);
     }

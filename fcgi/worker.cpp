@@ -2,6 +2,7 @@
 
 #include <Poco/Logger.h>
 #include <fcgiapp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -25,6 +26,11 @@ namespace {
 constexpr int kWakeSignal = SIGUSR2;
 
 extern "C" void onWakeSignal(int) {}
+
+// After SIGTERM a worker still accepts the connections already queued on the
+// socket, for at most this long, because closing the last descriptor of a
+// socket the master bound resets them and the web server answers 502.
+constexpr auto kMaxDrainTime = std::chrono::seconds(2);
 
 // Accept errors that mean "try again shortly" rather than a broken socket.
 bool isTransientAcceptError(int error) {
@@ -55,6 +61,8 @@ class Worker {
     void serve(ThreadSlot& slot);
     void serveOne(FCGX_Request& fcgi, Database& database, Request& request, std::string& head);
     bool acceptFailed(int rc);
+    bool shouldAccept() const;
+    bool draining() const;
     void stopThreads();
 
     const int listenFd_;
@@ -63,6 +71,7 @@ class Worker {
     Poco::Logger& logger_;
     std::vector<std::unique_ptr<ThreadSlot>> slots_;
     std::atomic<bool> stopping_{false};
+    std::chrono::steady_clock::time_point drainDeadline_{};  // written before stopping_
     std::atomic<bool> failed_{false};
     LogThrottle acceptErrorLog_;
 };
@@ -103,10 +112,25 @@ int Worker::run() {
     return failed_ ? 1 : 0;
 }
 
-// Wakes the threads blocked in accept() and waits for the others to finish
-// their request. The wake signal is repeated because it can land just before
-// a thread enters accept(); the master bounds the whole wait.
+// Returns true while connections are queued on the socket during a stop.
+bool Worker::draining() const {
+    if (std::chrono::steady_clock::now() >= drainDeadline_) {
+        return false;
+    }
+    pollfd queued{listenFd_, POLLIN, 0};
+    return poll(&queued, 1, 0) > 0;
+}
+
+bool Worker::shouldAccept() const {
+    return !stopping_ || draining();
+}
+
+// Lets the threads drain the queued connections, then wakes the ones blocked
+// in accept() and waits for the others to finish their request. The wake
+// signal is repeated because it can land just before a thread enters
+// accept(); the master bounds the whole wait.
 void Worker::stopThreads() {
+    drainDeadline_ = std::chrono::steady_clock::now() + kMaxDrainTime;
     stopping_ = true;
     for (;;) {
         bool allFinished = true;
@@ -115,7 +139,7 @@ void Worker::stopThreads() {
                 continue;
             }
             allFinished = false;
-            if (slot->accepting) {
+            if (slot->accepting && !draining()) {
                 pthread_kill(slot->thread.native_handle(), kWakeSignal);
             }
         }
@@ -136,11 +160,11 @@ void Worker::serve(ThreadSlot& slot) {
     Request request;
     std::string head;
 
-    while (!stopping_) {
+    while (shouldAccept()) {
         // Published before stopping_ is read again, so that stopThreads()
         // either sees this thread accepting or this thread sees stopping_.
         slot.accepting = true;
-        if (stopping_) {
+        if (!shouldAccept()) {
             slot.accepting = false;
             break;
         }
@@ -150,7 +174,7 @@ void Worker::serve(ThreadSlot& slot) {
         int rc = FCGX_Accept_r(&fcgi);
         slot.accepting = false;
         if (rc < 0) {
-            if (stopping_ || acceptFailed(rc)) {
+            if (acceptFailed(rc)) {
                 break;
             }
             continue;
@@ -182,7 +206,7 @@ void Worker::serveOne(FCGX_Request& fcgi, Database& database, Request& request, 
 bool Worker::acceptFailed(int rc) {
     int error = -rc;
     if (error == EINTR) {
-        return false;  // a stray wake signal while the worker is not stopping
+        return false;  // the wake signal; the loop condition decides whether to stop
     }
     std::string reason = error > 0 && error < 4096 ? std::strerror(error) : "libfcgi error";
     if (isTransientAcceptError(error)) {
