@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "syn/config.h"
+#include "workspace_command.h"
 
 namespace syn::synctl {
 
@@ -29,6 +30,8 @@ constexpr const char* kCommands = R"(Commands:
   workflow list               list workflows: id, name, phase count, archive time
   workflow archive ID         archive a workflow so that it can no longer be executed
   execution list              list executions, newest first
+  workspace prune             delete workspaces kept longer than workspace.keep_*_days;
+                              --dry-run lists them and deletes nothing
 
 The database is --database, else SYN_DATABASE_URL, else database.url in the
 config file. Exit codes: 0 success, 1 failure, 2 command-line mistake.
@@ -53,6 +56,8 @@ class SynctlApplication : public Poco::Util::Application {
         options.addOption(Poco::Util::Option(
                               "limit", "n", "execution list: at most N rows, 1 to 1000; default 20")
                               .argument("N"));
+        options.addOption(Poco::Util::Option(
+            "dry-run", "", "workspace prune: list expired workspaces, delete nothing"));
     }
 
     void handleOption(const std::string& name, const std::string& value) override {
@@ -70,6 +75,8 @@ class SynctlApplication : public Poco::Util::Application {
             filter_.workflowId = value;
         } else if (name == "limit") {
             limit_ = value;
+        } else if (name == "dry-run") {
+            dryRun_ = true;
         }
     }
 
@@ -108,6 +115,9 @@ class SynctlApplication : public Poco::Util::Application {
         }
         if (arguments[0] == "execution") {
             return runExecutionCommand(rest, filter_, databaseUrl);
+        }
+        if (arguments[0] == "workspace") {
+            return runWorkspaceCommand(rest, dryRun_, databaseUrl, configPath_);
         }
         throw UsageError("unknown command '" + arguments[0] + "'");
     }
@@ -152,6 +162,7 @@ class SynctlApplication : public Poco::Util::Application {
     std::string configPath_ = kDefaultConfigPath;
     std::optional<std::string> limit_;
     ExecutionFilter filter_;
+    bool dryRun_ = false;
 };
 
 }  // namespace
