@@ -1,0 +1,352 @@
+#include "syn/agent_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+extern char** environ;
+
+namespace syn {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kPollMilliseconds = 50;
+// How long to wait for pipes to reach end of file after the group was killed;
+// only a process that left the group with setsid can keep them open longer.
+constexpr auto kDrainLimit = std::chrono::seconds(2);
+
+std::string errnoText(int error) {
+    return std::strerror(error);
+}
+
+bool isExecutableFile(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+           ::access(path.c_str(), X_OK) == 0;
+}
+
+void setNonBlocking(int fd) {
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+std::vector<std::string> mergedEnvironment(const std::map<std::string, std::string>& extra) {
+    std::vector<std::string> merged;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+        std::string_view item(*entry);
+        std::string name(item.substr(0, item.find('=')));
+        if (extra.find(name) == extra.end()) {
+            merged.emplace_back(item);
+        }
+    }
+    for (const auto& [name, value] : extra) {
+        merged.push_back(name + "=" + value);
+    }
+    return merged;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+    std::vector<char*> result;
+    for (std::string& text : strings) {
+        result.push_back(text.data());
+    }
+    result.push_back(nullptr);
+    return result;
+}
+
+// Runs in the forked child: only async-signal-safe calls until execve.
+[[noreturn]] void execChild(const char* path, char* const* argv, char* const* envp,
+                            const char* directory, int in, int out, int err, int report,
+                            pid_t parent) {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The runner may have died between fork and prctl; then nobody would kill us.
+    if (::getppid() != parent) {
+        ::_exit(127);
+    }
+
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    // Nothing else of the runner's (database sockets, other agents' pipes)
+    // may leak into the agent; `report` closes on a successful exec.
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+
+    int error = 0;
+    if (::chdir(directory) != 0) {
+        error = errno;
+    } else {
+        ::execve(path, argv, envp);
+        error = errno;
+    }
+    ssize_t ignored = ::write(report, &error, sizeof error);
+    (void)ignored;
+    ::_exit(127);
+}
+
+void appendTail(std::string& tail, const char* data, size_t size, size_t limit) {
+    tail.append(data, size);
+    if (tail.size() > limit) {
+        tail.erase(0, tail.size() - limit);
+    }
+}
+
+}  // namespace
+
+std::string resolveExecutable(const std::string& command) {
+    if (command.empty()) {
+        throw AgentStartError("Agent command is empty; set runner.agent_command");
+    }
+    if (command.find('/') != std::string::npos) {
+        if (::access(command.c_str(), F_OK) != 0) {
+            throw AgentStartError("Agent command " + command + " not found");
+        }
+        if (!isExecutableFile(command)) {
+            throw AgentStartError("Agent command " + command + " is not an executable file");
+        }
+        return command;
+    }
+
+    const char* path = std::getenv("PATH");
+    std::string_view directories = path == nullptr ? "/usr/local/bin:/usr/bin:/bin" : path;
+    while (true) {
+        size_t colon = directories.find(':');
+        std::string directory(directories.substr(0, colon));
+        std::string candidate = (directory.empty() ? "." : directory) + "/" + command;
+        if (isExecutableFile(candidate)) {
+            return candidate;
+        }
+        if (colon == std::string_view::npos) {
+            break;
+        }
+        directories.remove_prefix(colon + 1);
+    }
+    throw AgentStartError("Agent command " + command +
+                          " not found as an executable on PATH; set runner.agent_command to its "
+                          "full path");
+}
+
+AgentProcess::AgentProcess(const AgentLaunch& launch) : input_(launch.input) {
+    if (launch.argv.empty()) {
+        throw AgentStartError("Agent command is empty; set runner.agent_command");
+    }
+    std::string path = resolveExecutable(launch.argv[0]);
+    std::vector<std::string> arguments = launch.argv;
+    std::vector<std::string> environment = mergedEnvironment(launch.environment);
+    std::vector<char*> argv = pointers(arguments);
+    std::vector<char*> envp = pointers(environment);
+
+    int in[2], out[2], err[2], report[2];
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
+        ::pipe2(err, O_CLOEXEC) != 0 || ::pipe2(report, O_CLOEXEC) != 0) {
+        // NOTE: pipes opened before the failing call leak here; running out of
+        // descriptors is already fatal for the runner's other work.
+        throw AgentStartError("Creating pipes for the agent failed: " + errnoText(errno));
+    }
+
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        int error = errno;
+        for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1], report[0], report[1]}) {
+            ::close(fd);
+        }
+        throw AgentStartError("Forking the agent failed: " + errnoText(error));
+    }
+    if (pid == 0) {
+        execChild(path.c_str(), argv.data(), envp.data(), launch.workingDirectory.c_str(), in[0],
+                  out[1], err[1], report[1], parent);
+    }
+
+    // Both sides call setpgid so the group exists before either relies on it.
+    ::setpgid(pid, pid);
+    pid_ = pid;
+    for (int fd : {in[0], out[1], err[1], report[1]}) {
+        ::close(fd);
+    }
+    stdin_ = in[1];
+    stdout_ = out[0];
+    stderr_ = err[0];
+
+    int error = 0;
+    ssize_t got = ::read(report[0], &error, sizeof error);
+    ::close(report[0]);
+    if (got == static_cast<ssize_t>(sizeof error)) {
+        ::waitpid(pid_, nullptr, 0);
+        reaped_ = true;
+        throw AgentStartError("Starting agent " + path + " in " + launch.workingDirectory +
+                              " failed: " + errnoText(error));
+    }
+
+    setNonBlocking(stdin_);
+    setNonBlocking(stdout_);
+    setNonBlocking(stderr_);
+    if (input_.empty()) {
+        closeStdin();
+    }
+}
+
+AgentProcess::~AgentProcess() {
+    if (!reaped_ && pid_ > 0) {
+        ::kill(-pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    closeStdin();
+    for (int fd : {stdout_, stderr_}) {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+}
+
+void AgentProcess::closeStdin() {
+    if (stdin_ >= 0) {
+        ::close(stdin_);
+        stdin_ = -1;
+    }
+}
+
+AgentResult AgentProcess::wait(const AgentLimits& limits, const std::atomic<StopRequest>& stop) {
+    AgentResult result;
+    const Clock::time_point deadline = Clock::now() + limits.timeout;
+    bool terminating = false;
+    bool killed = false;
+    bool leftProcesses = false;
+    int status = 0;
+    Clock::time_point killAt;
+    Clock::time_point drainUntil;
+
+    while (true) {
+        pumpPipes(result, limits);
+        Clock::time_point now = Clock::now();
+
+        if (!reaped_ && ::waitpid(pid_, &status, WNOHANG) == pid_) {
+            reaped_ = true;
+            closeStdin();
+            // Anything still in the group was started by the agent and would
+            // otherwise outlive it, holding the output pipes open.
+            leftProcesses = ::kill(-pid_, 0) == 0;
+            ::kill(-pid_, SIGKILL);
+            drainUntil = now + kDrainLimit;
+        }
+        if (reaped_) {
+            bool drained = stdout_ < 0 && stderr_ < 0;
+            if (drained || now >= drainUntil) {
+                break;
+            }
+            continue;
+        }
+
+        StopRequest request = stop.load();
+        if (!terminating && (request != StopRequest::none || now >= deadline)) {
+            terminating = true;
+            result.ending = request != StopRequest::none ? AgentResult::Ending::stopped
+                                                         : AgentResult::Ending::timedOut;
+            result.stoppedBy = request;
+            ::kill(-pid_, SIGTERM);
+            killAt = now + limits.killGrace;
+        }
+        if (terminating && !killed && now >= killAt) {
+            killed = true;
+            ::kill(-pid_, SIGKILL);
+        }
+    }
+
+    if (!terminating) {
+        if (WIFSIGNALED(status)) {
+            result.ending = AgentResult::Ending::signaled;
+            result.signal = WTERMSIG(status);
+        } else {
+            result.exitCode = WEXITSTATUS(status);
+            result.ending =
+                leftProcesses ? AgentResult::Ending::leftProcesses : AgentResult::Ending::exited;
+        }
+    }
+    if (result.outputTruncated) {
+        result.output += "\n[syn-runner: output truncated after " +
+                         std::to_string(limits.outputMaxBytes) + " bytes]\n";
+    }
+    return result;
+}
+
+void AgentProcess::pumpPipes(AgentResult& result, const AgentLimits& limits) {
+    pollfd fds[3];
+    nfds_t count = 0;
+    for (int fd : {stdout_, stderr_}) {
+        if (fd >= 0) {
+            fds[count++] = {fd, POLLIN, 0};
+        }
+    }
+    if (stdin_ >= 0) {
+        fds[count++] = {stdin_, POLLOUT, 0};
+    }
+    if (count == 0) {
+        ::usleep(kPollMilliseconds * 1000);
+        return;
+    }
+    if (::poll(fds, count, kPollMilliseconds) <= 0) {
+        return;
+    }
+
+    char buffer[65536];
+    for (nfds_t i = 0; i < count; ++i) {
+        if (fds[i].revents == 0) {
+            continue;
+        }
+        if (fds[i].fd == stdin_) {
+            writeInput();
+            continue;
+        }
+        ssize_t got = ::read(fds[i].fd, buffer, sizeof buffer);
+        if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
+            continue;
+        }
+        if (got <= 0) {
+            int& owned = fds[i].fd == stdout_ ? stdout_ : stderr_;
+            ::close(owned);
+            owned = -1;
+            continue;
+        }
+        if (fds[i].fd == stderr_) {
+            appendTail(result.stderrTail, buffer, got, limits.stderrTailBytes);
+            continue;
+        }
+        // Reading continues past the cap so that a chatty agent never blocks on a full pipe.
+        size_t room = limits.outputMaxBytes - std::min(limits.outputMaxBytes, result.output.size());
+        result.output.append(buffer, std::min(room, static_cast<size_t>(got)));
+        if (static_cast<size_t>(got) > room) {
+            result.outputTruncated = true;
+        }
+    }
+}
+
+void AgentProcess::writeInput() {
+    ssize_t wrote = ::write(stdin_, input_.data() + inputWritten_, input_.size() - inputWritten_);
+    if (wrote < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    // EPIPE and friends: the agent closed stdin or exited; it does not want the rest.
+    if (wrote < 0) {
+        closeStdin();
+        return;
+    }
+    inputWritten_ += static_cast<size_t>(wrote);
+    if (inputWritten_ == input_.size()) {
+        closeStdin();
+    }
+}
+
+}  // namespace syn

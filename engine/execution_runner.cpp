@@ -1,0 +1,297 @@
+#include "syn/execution_runner.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <string.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace syn {
+
+namespace {
+
+std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
+    size_t at = 0;
+    while ((at = text.find(from, at)) != std::string::npos) {
+        text.replace(at, from.size(), to);
+        at += to.size();
+    }
+    return text;
+}
+
+std::string trimmed(std::string text) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+        text.pop_back();
+    }
+    size_t start = text.find_first_not_of(" \t\r\n");
+    return start == std::string::npos ? "" : text.substr(start);
+}
+
+// Creates the workspace and its artifacts folder; returns the error text, empty on success.
+std::string createWorkspace(const std::filesystem::path& workspace) {
+    std::error_code error;
+    std::filesystem::create_directories(workspace / "artifacts", error);
+    return error ? error.message() : "";
+}
+
+std::string writeArtifact(const std::filesystem::path& file, const std::string& output) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << output;
+    out.close();
+    return out ? "" : std::string(strerror(errno));
+}
+
+}  // namespace
+
+PromptContext promptContextFor(const ClaimedExecution& execution) {
+    PromptContext context;
+    context.task = execution.task;
+    context.executionId = execution.lease.executionId;
+    context.workflowId = execution.workflowId;
+    context.repoUrl = execution.repos.empty() ? "" : repositoryUrl(execution.repos.front());
+
+    Poco::JSON::Object::Ptr inputs =
+        Poco::JSON::Parser().parse(execution.inputsJson).extract<Poco::JSON::Object::Ptr>();
+    for (const auto& [name, value] : *inputs) {
+        context.inputs[name] = value.isEmpty() ? "" : value.toString();
+    }
+    return context;
+}
+
+std::string describeAgentEnding(const AgentResult& result) {
+    std::string text;
+    switch (result.ending) {
+        case AgentResult::Ending::exited:
+            text = "agent exited with code " + std::to_string(result.exitCode);
+            break;
+        case AgentResult::Ending::signaled:
+            text = "agent was killed by signal " + std::to_string(result.signal) + " (" +
+                   strsignal(result.signal) + ")";
+            break;
+        case AgentResult::Ending::leftProcesses:
+            text = "agent exited with code " + std::to_string(result.exitCode) +
+                   " but left processes running in its process group; they were killed";
+            break;
+        case AgentResult::Ending::timedOut:
+        case AgentResult::Ending::stopped:
+            text = "agent was stopped by the runner";
+            break;
+    }
+    std::string tail = trimmed(result.stderrTail);
+    return tail.empty() ? text : text + ": " + tail;
+}
+
+ExecutionRunner::ExecutionRunner(ExecutionQueue& queue, const RunnerSettings& settings,
+                                 Poco::Logger& logger)
+    : queue_(queue), settings_(settings), logger_(logger) {}
+
+void ExecutionRunner::run(const ClaimedExecution& execution, const std::atomic<StopRequest>& stop,
+                          const std::atomic<bool>& stopping) {
+    const Lease& lease = execution.lease;
+    logger_.information("Claimed execution %s of workflow %s (attempt %d)", lease.executionId,
+                        execution.workflowId, execution.attempts);
+
+    std::vector<PhaseRecord> phases = queue_.loadPhases(lease.executionId);
+    PromptContext context = promptContextFor(execution);
+    for (const PhaseRecord& phase : phases) {
+        if (phase.status == "completed") {
+            context.phaseOutputs[phase.phaseId] = phase.output.value_or("");
+        }
+    }
+
+    std::filesystem::path workspace =
+        std::filesystem::path(settings_.workspaceRoot) / lease.executionId;
+    std::string workspaceError = createWorkspace(workspace);
+    for (const PhaseRecord& phase : phases) {
+        if (phase.status == "completed") {
+            continue;
+        }
+        if (!workspaceError.empty()) {
+            failPhase(lease, phase, {},
+                      "Workspace " + workspace.string() + " for execution " + lease.executionId +
+                          " could not be created: " + workspaceError +
+                          "; check runner.workspace_root and its permissions");
+            return;
+        }
+        if (checkBoundary(lease, phase, stop, stopping) == Step::finished) {
+            return;
+        }
+        if (runPhase(execution, phase, context, workspace.string(), stop) == Step::finished) {
+            return;
+        }
+    }
+
+    if (queue_.complete(lease)) {
+        logger_.information("Execution %s completed", lease.executionId);
+    } else {
+        logLostLease(lease, "completing");
+    }
+}
+
+ExecutionRunner::Step ExecutionRunner::checkBoundary(const Lease& lease, const PhaseRecord& phase,
+                                                     const std::atomic<StopRequest>& stop,
+                                                     const std::atomic<bool>& stopping) {
+    ControlRequests control = queue_.readControl(lease);
+    if (!control.leaseHeld || stop.load() == StopRequest::leaseLost) {
+        logLostLease(lease, "before phase " + phase.phaseId);
+        return Step::finished;
+    }
+    if (control.cancel) {
+        std::string error = "Cancelled by request during phase " + phase.phaseId;
+        if (!control.reason.empty()) {
+            error += ": " + control.reason;
+        }
+        if (queue_.cancel(lease, phase.phaseId, {}, error)) {
+            logger_.information("Execution %s cancelled before phase %s", lease.executionId,
+                                phase.phaseId);
+        }
+        return Step::finished;
+    }
+    if (control.pause) {
+        if (queue_.pause(lease, phase.phaseId)) {
+            logger_.information("Execution %s paused before phase %s", lease.executionId,
+                                phase.phaseId);
+        }
+        return Step::finished;
+    }
+    if (stopping.load() || stop.load() == StopRequest::shutdown) {
+        if (queue_.release(lease, "runner shutting down")) {
+            logger_.information("Released execution %s before phase %s: runner shutting down",
+                                lease.executionId, phase.phaseId);
+        }
+        return Step::finished;
+    }
+    return Step::next;
+}
+
+std::vector<std::string> ExecutionRunner::agentArgv(const PhaseRecord& phase,
+                                                    const std::string& workspace) {
+    std::string model = phase.model.value_or(settings_.defaultModel);
+    std::vector<std::string> argv;
+    for (const std::string& item : settings_.agentCommand) {
+        // One expansion per placeholder in a fixed order; values are not re-expanded
+        // unless a model name itself contains "{phase_id}" or "{workspace}".
+        std::string expanded = replaceAll(item, "{model}", model);
+        expanded = replaceAll(expanded, "{phase_id}", phase.phaseId);
+        argv.push_back(replaceAll(expanded, "{workspace}", workspace));
+    }
+    return argv;
+}
+
+ExecutionRunner::Step ExecutionRunner::runPhase(const ClaimedExecution& execution,
+                                                const PhaseRecord& phase, PromptContext& context,
+                                                const std::string& workspace,
+                                                const std::atomic<StopRequest>& stop) {
+    const Lease& lease = execution.lease;
+    std::string prompt = renderPrompt(phase.promptTemplate, context);
+    if (!queue_.startPhase(lease, phase.phaseId, prompt)) {
+        logLostLease(lease, "starting phase " + phase.phaseId);
+        return Step::finished;
+    }
+    logger_.information("Execution %s: phase %s started", lease.executionId, phase.phaseId);
+    logger_.debug("Execution %s: phase %s prompt:\n%s", lease.executionId, phase.phaseId, prompt);
+
+    AgentLaunch launch;
+    launch.argv = agentArgv(phase, workspace);
+    launch.workingDirectory = workspace;
+    launch.input = prompt;
+    launch.environment = {{"SYN_EXECUTION_ID", lease.executionId},
+                          {"SYN_WORKFLOW_ID", execution.workflowId},
+                          {"SYN_PHASE_ID", phase.phaseId},
+                          {"SYN_WORKSPACE", workspace}};
+    AgentLimits limits = settings_.limits;
+    limits.timeout = std::chrono::seconds(phase.timeoutSeconds);
+
+    AgentResult result;
+    try {
+        AgentProcess agent(launch);
+        result = agent.wait(limits, stop);
+    } catch (const AgentStartError& error) {
+        return failPhase(lease, phase, {}, "Phase " + phase.phaseId + " failed: " + error.what());
+    }
+
+    PhaseOutcome outcome{result.output, result.outputTruncated, std::nullopt};
+    if (result.ending == AgentResult::Ending::exited ||
+        result.ending == AgentResult::Ending::leftProcesses) {
+        outcome.exitCode = result.exitCode;
+    }
+    if (result.ending == AgentResult::Ending::stopped) {
+        return finishStopped(lease, phase, result);
+    }
+    if (result.ending == AgentResult::Ending::timedOut) {
+        return failPhase(lease, phase, outcome,
+                         "Phase " + phase.phaseId + " timed out after " +
+                             std::to_string(phase.timeoutSeconds) + " s");
+    }
+    if (result.ending != AgentResult::Ending::exited || result.exitCode != 0) {
+        return failPhase(lease, phase, outcome,
+                         "Phase " + phase.phaseId + " failed: " + describeAgentEnding(result));
+    }
+
+    std::filesystem::path artifact =
+        std::filesystem::path(workspace) / "artifacts" / (phase.phaseId + ".md");
+    std::string artifactError = writeArtifact(artifact, result.output);
+    if (!artifactError.empty()) {
+        return failPhase(lease, phase, outcome,
+                         "Phase " + phase.phaseId + " failed: writing " + artifact.string() +
+                             " failed: " + artifactError);
+    }
+    if (!queue_.completePhase(lease, phase.phaseId, outcome)) {
+        logLostLease(lease, "completing phase " + phase.phaseId);
+        return Step::finished;
+    }
+    logger_.information("Execution %s: phase %s completed (%z bytes of output)", lease.executionId,
+                        phase.phaseId, result.output.size());
+    context.phaseOutputs[phase.phaseId] = result.output;
+    return Step::next;
+}
+
+ExecutionRunner::Step ExecutionRunner::finishStopped(const Lease& lease, const PhaseRecord& phase,
+                                                     const AgentResult& result) {
+    PhaseOutcome outcome{result.output, result.outputTruncated, std::nullopt};
+    if (result.stoppedBy == StopRequest::leaseLost) {
+        logLostLease(lease, "phase " + phase.phaseId);
+        return Step::finished;
+    }
+    if (result.stoppedBy == StopRequest::shutdown) {
+        if (queue_.release(lease, "runner shutting down")) {
+            logger_.warning("Released execution %s: phase %s was stopped by runner shutdown",
+                            lease.executionId, phase.phaseId);
+        }
+        return Step::finished;
+    }
+
+    ControlRequests control = queue_.readControl(lease);
+    std::string error = "Cancelled by request during phase " + phase.phaseId;
+    if (!control.reason.empty()) {
+        error += ": " + control.reason;
+    }
+    if (queue_.cancel(lease, phase.phaseId, outcome, error)) {
+        logger_.information("Execution %s cancelled during phase %s; agent stopped",
+                            lease.executionId, phase.phaseId);
+    } else {
+        logLostLease(lease, "cancelling phase " + phase.phaseId);
+    }
+    return Step::finished;
+}
+
+ExecutionRunner::Step ExecutionRunner::failPhase(const Lease& lease, const PhaseRecord& phase,
+                                                 const PhaseOutcome& outcome,
+                                                 const std::string& error) {
+    if (queue_.failPhase(lease, phase.phaseId, outcome, error)) {
+        logger_.warning("Execution %s failed: %s", lease.executionId, error);
+    } else {
+        logLostLease(lease, "failing phase " + phase.phaseId);
+    }
+    return Step::finished;
+}
+
+void ExecutionRunner::logLostLease(const Lease& lease, const std::string& during) {
+    logger_.warning(
+        "Lost the lease on execution %s (%s); abandoning it without further writes, another "
+        "runner owns or rescues it",
+        lease.executionId, during);
+}
+
+}  // namespace syn

@@ -1,0 +1,95 @@
+// One agent process: started in its own process group with the prompt on
+// stdin, watched until it exits, times out or is stopped, then reaped.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace syn {
+
+// Why a runner stops an agent before it exits on its own.
+enum class StopRequest { none, cancel, shutdown, leaseLost };
+
+// An agent that could not be started (not found, not executable, exec failed).
+class AgentStartError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct AgentLaunch {
+    std::vector<std::string> argv;                   // argv[0] is a path or a name on PATH
+    std::string workingDirectory;                    // must exist
+    std::map<std::string, std::string> environment;  // added to the runner's environment
+    std::string input;                               // written to stdin, then stdin is closed
+};
+
+struct AgentLimits {
+    size_t outputMaxBytes = 1 << 20;  // stdout kept; the rest is read and dropped
+    size_t stderrTailBytes = 4096;    // last bytes of stderr kept
+    std::chrono::seconds timeout{300};
+    std::chrono::seconds killGrace{5};  // SIGTERM to SIGKILL
+};
+
+struct AgentResult {
+    enum class Ending {
+        exited,         // exited on its own; see exitCode
+        signaled,       // killed by a signal nobody in the runner sent; see signal
+        timedOut,       // ran past AgentLimits::timeout and was terminated
+        stopped,        // terminated because of a StopRequest; see stoppedBy
+        leftProcesses,  // exited but left processes in its group, which were killed
+    };
+    Ending ending = Ending::exited;
+    int exitCode = -1;  // valid for exited and leftProcesses
+    int signal = 0;     // valid for signaled
+    StopRequest stoppedBy = StopRequest::none;
+    std::string output;  // stdout, capped, with a marker line when cut
+    bool outputTruncated = false;
+    std::string stderrTail;
+};
+
+// Resolves argv[0] against PATH the way execvp would. Throws AgentStartError
+// saying whether the command is missing or not executable.
+std::string resolveExecutable(const std::string& command);
+
+class AgentProcess {
+  public:
+    // Forks and execs the agent in a new process group. The child gets
+    // SIGKILL when the forking thread's process dies (PR_SET_PDEATHSIG), so
+    // an agent does not outlive a runner killed with SIGKILL. Throws
+    // AgentStartError when the command cannot be started.
+    explicit AgentProcess(const AgentLaunch& launch);
+
+    // Kills the whole group and reaps the agent if wait() did not finish.
+    ~AgentProcess();
+    AgentProcess(const AgentProcess&) = delete;
+    AgentProcess& operator=(const AgentProcess&) = delete;
+
+    // Feeds stdin, collects stdout and the stderr tail, and returns when the
+    // agent and every process left in its group are gone. `stop` is polled
+    // every 50 ms; any value but none terminates the group (SIGTERM, then
+    // SIGKILL after limits.killGrace).
+    AgentResult wait(const AgentLimits& limits, const std::atomic<StopRequest>& stop);
+
+    pid_t pid() const { return pid_; }
+
+  private:
+    void pumpPipes(AgentResult& result, const AgentLimits& limits);
+    void writeInput();
+    void closeStdin();
+
+    pid_t pid_ = -1;
+    bool reaped_ = false;
+    int stdin_ = -1;
+    int stdout_ = -1;
+    int stderr_ = -1;
+    std::string input_;
+    size_t inputWritten_ = 0;
+};
+
+}  // namespace syn

@@ -1,0 +1,100 @@
+// The runner's side of syn.executions: claims, leases and the state writes
+// a runner makes while it owns an execution.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "syn/pg.h"
+
+namespace syn {
+
+// Proof of ownership: every write below is conditional on id and token.
+struct Lease {
+    std::string executionId;
+    std::string token;
+};
+
+struct ClaimedExecution {
+    Lease lease;
+    std::string workflowId;
+    std::optional<std::string> task;
+    std::string inputsJson;  // jsonb object as text
+    std::vector<std::string> repos;
+    int attempts = 0;
+};
+
+struct PhaseRecord {
+    std::string phaseId;
+    int position = 0;
+    std::string name;
+    std::string status;
+    std::string promptTemplate;
+    std::optional<std::string> model;
+    int timeoutSeconds = 0;
+    std::optional<std::string> output;
+};
+
+// Control requests the API left on a running execution.
+struct ControlRequests {
+    bool leaseHeld = false;
+    bool cancel = false;
+    bool pause = false;
+    std::string reason;  // empty when none was given
+};
+
+// Result of a phase run that ended with the agent process, used by the writes.
+struct PhaseOutcome {
+    std::string output;
+    bool outputTruncated = false;
+    std::optional<int> exitCode;
+};
+
+// Every method that takes a Lease returns false, and changes nothing, when
+// the lease is no longer held. Database failures throw pg::Error.
+class ExecutionQueue {
+  public:
+    ExecutionQueue(pg::Connection& db, std::string runnerId, int leaseSeconds);
+
+    // Claims the oldest pending execution, or returns nothing when none is free.
+    std::optional<ClaimedExecution> claim();
+
+    std::vector<PhaseRecord> loadPhases(const std::string& executionId);
+    ControlRequests readControl(const Lease& lease);
+
+    bool startPhase(const Lease& lease, const std::string& phaseId, const std::string& prompt);
+    bool completePhase(const Lease& lease, const std::string& phaseId, const PhaseOutcome& outcome);
+    // Fails the phase and the execution; later pending phases become skipped.
+    bool failPhase(const Lease& lease, const std::string& phaseId, const PhaseOutcome& outcome,
+                   const std::string& error);
+    // Cancels the execution during `phaseId`; it and later phases become cancelled.
+    bool cancel(const Lease& lease, const std::string& phaseId, const PhaseOutcome& outcome,
+                const std::string& error);
+    bool pause(const Lease& lease, const std::string& nextPhaseId);
+    bool complete(const Lease& lease);
+    // Returns the execution to pending for another runner and sends NOTIFY.
+    bool release(const Lease& lease, const std::string& reason);
+
+    // Renews the leases still held. Returns the ids whose lease was renewed
+    // paired with whether a cancel was requested.
+    std::vector<std::pair<std::string, bool>> renewLeases(const std::vector<Lease>& leases);
+
+    // Re-queues or fails running executions whose lease lapsed; returns how many.
+    int rescueLapsed(int maxAttempts);
+
+  private:
+    template <typename Writes>
+    bool underLease(const Lease& lease, Writes&& writes);
+    void insertEvent(const std::string& executionId, const std::string& event,
+                     const std::optional<std::string>& phaseId, const char* fromStatus,
+                     const char* toStatus, const std::string& detailJson);
+    void rollbackQuietly();
+
+    pg::Connection& db_;
+    std::string runnerId_;
+    std::string actor_;
+    std::string leaseSeconds_;
+};
+
+}  // namespace syn

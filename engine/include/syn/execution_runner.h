@@ -1,0 +1,54 @@
+// Runs the phases of one claimed execution, in order, with the agent command.
+#pragma once
+
+#include <Poco/Logger.h>
+
+#include <atomic>
+
+#include "syn/agent_process.h"
+#include "syn/execution_queue.h"
+#include "syn/prompt_renderer.h"
+#include "syn/runner_settings.h"
+
+namespace syn {
+
+class ExecutionRunner {
+  public:
+    ExecutionRunner(ExecutionQueue& queue, const RunnerSettings& settings, Poco::Logger& logger);
+
+    // Runs every phase not yet completed until the execution completes,
+    // fails, is cancelled, pauses, is released or the lease is lost. `stop`
+    // is set by other threads (cancel, shutdown, lost lease) and kills the
+    // running agent; `stopping` makes the runner release the execution at
+    // the next phase boundary. Throws pg::Error when the database fails;
+    // the lease then lapses and a rescuer re-queues the execution.
+    void run(const ClaimedExecution& execution, const std::atomic<StopRequest>& stop,
+             const std::atomic<bool>& stopping);
+
+  private:
+    enum class Step { next, finished };
+
+    Step runPhase(const ClaimedExecution& execution, const PhaseRecord& phase,
+                  PromptContext& context, const std::string& workspace,
+                  const std::atomic<StopRequest>& stop);
+    Step checkBoundary(const Lease& lease, const PhaseRecord& phase,
+                       const std::atomic<StopRequest>& stop, const std::atomic<bool>& stopping);
+    Step finishStopped(const Lease& lease, const PhaseRecord& phase, const AgentResult& result);
+    Step failPhase(const Lease& lease, const PhaseRecord& phase, const PhaseOutcome& outcome,
+                   const std::string& error);
+    void logLostLease(const Lease& lease, const std::string& during);
+    std::vector<std::string> agentArgv(const PhaseRecord& phase, const std::string& workspace);
+
+    ExecutionQueue& queue_;
+    const RunnerSettings& settings_;
+    Poco::Logger& logger_;
+};
+
+// Builds the rendering context of an execution: task, inputs, ids and the
+// first repository's URL.
+PromptContext promptContextFor(const ClaimedExecution& execution);
+
+// Describes how an agent ended, for a phase error: "agent exited with code 3: <stderr tail>".
+std::string describeAgentEnding(const AgentResult& result);
+
+}  // namespace syn

@@ -1,0 +1,35 @@
+// The runner.* settings, read once at start-up and checked.
+#pragma once
+
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <string>
+#include <vector>
+
+#include "syn/agent_process.h"
+
+namespace syn {
+
+struct RunnerSettings {
+    std::string runnerId;  // host:pid unless runner.id is set
+    int slots = 4;
+    int pollIntervalMs = 2000;
+    int leaseSeconds = 30;
+    int heartbeatSeconds = 10;
+    int maxAttempts = 3;
+    int shutdownGraceSeconds = 30;
+    std::vector<std::string> agentCommand;  // with {model}, {phase_id}, {workspace} unexpanded
+    std::string defaultModel;
+    std::string workspaceRoot;
+    AgentLimits limits;  // timeout is per phase and set when the phase starts
+};
+
+// Reads and validates the runner.* keys. Throws Poco::InvalidArgumentException
+// naming the key and the expected form when a value is invalid.
+RunnerSettings readRunnerSettings(const Poco::Util::AbstractConfiguration& config);
+
+// Parses a JSON array of strings such as ["claude", "-p"]. Throws
+// Poco::InvalidArgumentException when the text is not one.
+std::vector<std::string> parseAgentCommand(const std::string& json);
+
+}  // namespace syn

@@ -1,0 +1,206 @@
+#include "runner_tasks.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "syn/execution_queue.h"
+#include "syn/execution_runner.h"
+
+namespace syn::runner {
+
+namespace {
+
+constexpr long kReconnectDelayMs = 2000;
+
+// Opens a connection, retrying every two seconds until it works or `task` is cancelled.
+std::unique_ptr<pg::Connection> connect(Poco::Task& task, RunnerContext& context,
+                                        const std::string& purpose) {
+    while (!task.isCancelled()) {
+        try {
+            return std::make_unique<pg::Connection>(context.databaseUrl);
+        } catch (const pg::Error& error) {
+            context.logger.error("%s: %s; retrying in %ld ms", purpose, std::string(error.what()),
+                                 kReconnectDelayMs);
+        }
+        for (long waited = 0; waited < kReconnectDelayMs && !task.isCancelled(); waited += 100) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+SlotTask::SlotTask(RunnerContext& context, int index)
+    : Poco::Task("slot-" + std::to_string(index)), context_(context), index_(index) {}
+
+void SlotTask::runTask() {
+    std::unique_ptr<pg::Connection> db;
+    auto pollInterval = std::chrono::milliseconds(context_.settings.pollIntervalMs);
+    while (!isCancelled() && !context_.pool.stopping()) {
+        if (!db) {
+            db = connect(*this, context_, name() + " connecting to the database");
+            continue;
+        }
+
+        ExecutionQueue queue(*db, context_.settings.runnerId, context_.settings.leaseSeconds);
+        std::optional<ClaimedExecution> claimed;
+        try {
+            claimed = queue.claim();
+        } catch (const pg::Error& error) {
+            context_.logger.error("%s: claiming an execution failed: %s", name(),
+                                  std::string(error.what()));
+            db.reset();
+            continue;
+        }
+        if (!claimed) {
+            context_.pool.waitForWork(pollInterval);
+            continue;
+        }
+
+        context_.pool.occupy(index_, claimed->lease);
+        try {
+            ExecutionRunner runner(queue, context_.settings, context_.logger);
+            runner.run(*claimed, context_.pool.stopRequest(index_), context_.pool.stopping());
+        } catch (const std::exception& error) {
+            // The lease lapses on its own and a rescuer re-queues the execution.
+            context_.logger.error(
+                "%s: execution %s abandoned after an error: %s; it is re-queued when its "
+                "lease lapses",
+                name(), claimed->lease.executionId, std::string(error.what()));
+            db.reset();
+        }
+        context_.pool.vacate(index_);
+    }
+}
+
+ListenerTask::ListenerTask(RunnerContext& context) : Poco::Task("listener"), context_(context) {}
+
+void ListenerTask::runTask() {
+    while (!isCancelled()) {
+        std::unique_ptr<pg::Connection> db =
+            connect(*this, context_, "Listener connecting to the database");
+        if (!db) {
+            return;
+        }
+        try {
+            listen(*db);
+        } catch (const pg::Error& error) {
+            context_.logger.error("Listener lost the database: %s; reconnecting",
+                                  std::string(error.what()));
+        }
+    }
+}
+
+void ListenerTask::listen(pg::Connection& db) {
+    db.execute("listen syn_execution_queued");
+    db.execute("listen syn_execution_control");
+    // Notifications sent while this connection was down are lost, so look now.
+    context_.pool.wake();
+    rescue(db);
+
+    auto pollInterval = std::chrono::milliseconds(context_.settings.pollIntervalMs);
+    auto nextPoll = std::chrono::steady_clock::now() + pollInterval;
+    while (!isCancelled()) {
+        auto now = std::chrono::steady_clock::now();
+        if (now >= nextPoll) {
+            context_.pool.wake();
+            rescue(db);
+            nextPoll = now + pollInterval;
+        }
+
+        // Short waits keep shutdown prompt even when the poll interval is long.
+        auto untilPoll = std::chrono::duration_cast<std::chrono::milliseconds>(nextPoll - now);
+        pollfd socket{db.socket(), POLLIN, 0};
+        ::poll(&socket, 1, static_cast<int>(std::min<long long>(untilPoll.count(), 250)));
+
+        for (const auto& [channel, payload] : db.takeNotifications()) {
+            if (channel == "syn_execution_queued") {
+                context_.pool.wake();
+            } else if (channel == "syn_execution_control") {
+                handleControl(db, payload);
+            }
+        }
+    }
+}
+
+void ListenerTask::handleControl(pg::Connection& db, const std::string& executionId) {
+    std::optional<Lease> lease = context_.pool.leaseFor(executionId);
+    if (!lease) {
+        return;
+    }
+    ExecutionQueue queue(db, context_.settings.runnerId, context_.settings.leaseSeconds);
+    ControlRequests control = queue.readControl(*lease);
+    if (control.cancel && context_.pool.requestStop(*lease, StopRequest::cancel)) {
+        context_.logger.information("Cancel requested for execution %s; stopping its agent",
+                                    executionId);
+    } else if (control.pause) {
+        context_.logger.information(
+            "Pause requested for execution %s; it pauses after the "
+            "running phase",
+            executionId);
+    }
+}
+
+void ListenerTask::rescue(pg::Connection& db) {
+    ExecutionQueue queue(db, context_.settings.runnerId, context_.settings.leaseSeconds);
+    int rescued = queue.rescueLapsed(context_.settings.maxAttempts);
+    if (rescued > 0) {
+        context_.logger.warning("Rescued %d executions whose lease lapsed", rescued);
+        context_.pool.wake();
+    }
+}
+
+HeartbeatTask::HeartbeatTask(RunnerContext& context) : Poco::Task("heartbeat"), context_(context) {}
+
+void HeartbeatTask::runTask() {
+    std::unique_ptr<pg::Connection> db;
+    long intervalMs = context_.settings.heartbeatSeconds * 1000L;
+    while (!isCancelled()) {
+        if (!db) {
+            db = connect(*this, context_, "Heartbeat connecting to the database");
+            continue;
+        }
+        try {
+            renew(*db);
+        } catch (const pg::Error& error) {
+            context_.logger.error("Renewing leases failed: %s; reconnecting",
+                                  std::string(error.what()));
+            db.reset();
+            continue;
+        }
+        sleep(intervalMs);
+    }
+}
+
+void HeartbeatTask::renew(pg::Connection& db) {
+    std::vector<Lease> leases = context_.pool.activeLeases();
+    if (leases.empty()) {
+        return;
+    }
+    ExecutionQueue queue(db, context_.settings.runnerId, context_.settings.leaseSeconds);
+    std::set<std::string> renewed;
+    for (const auto& [executionId, cancelRequested] : queue.renewLeases(leases)) {
+        renewed.insert(executionId);
+        // A cancel whose notification was lost is still acted on here.
+        if (cancelRequested) {
+            std::optional<Lease> lease = context_.pool.leaseFor(executionId);
+            if (lease) {
+                context_.pool.requestStop(*lease, StopRequest::cancel);
+            }
+        }
+    }
+    for (const Lease& lease : leases) {
+        if (renewed.count(lease.executionId) == 0 &&
+            context_.pool.requestStop(lease, StopRequest::leaseLost)) {
+            context_.logger.warning("Lease on execution %s was not renewed; stopping its agent",
+                                    lease.executionId);
+        }
+    }
+}
+
+}  // namespace syn::runner

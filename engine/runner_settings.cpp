@@ -1,0 +1,84 @@
+#include "syn/runner_settings.h"
+
+#include <Poco/Environment.h>
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Process.h>
+
+namespace syn {
+
+namespace {
+
+int positiveInt(const Poco::Util::AbstractConfiguration& config, const std::string& key) {
+    int value = 0;
+    try {
+        value = config.getInt(key);
+    } catch (const Poco::SyntaxException&) {
+        throw Poco::InvalidArgumentException(key + " must be a whole number, got \"" +
+                                             config.getString(key) + "\"");
+    }
+    if (value <= 0) {
+        throw Poco::InvalidArgumentException(key + " must be greater than 0, got " +
+                                             std::to_string(value));
+    }
+    return value;
+}
+
+}  // namespace
+
+std::vector<std::string> parseAgentCommand(const std::string& json) {
+    const std::string expected =
+        "runner.agent_command must be a non-empty JSON array of strings such as "
+        "[\"syn-demo-agent\"], got " +
+        json;
+    Poco::JSON::Array::Ptr array;
+    try {
+        array = Poco::JSON::Parser().parse(json).extract<Poco::JSON::Array::Ptr>();
+    } catch (const Poco::Exception&) {
+        throw Poco::InvalidArgumentException(expected);
+    }
+    if (array.isNull() || array->size() == 0) {
+        throw Poco::InvalidArgumentException(expected);
+    }
+    std::vector<std::string> argv;
+    for (size_t i = 0; i < array->size(); ++i) {
+        Poco::Dynamic::Var item = array->get(static_cast<unsigned>(i));
+        if (!item.isString()) {
+            throw Poco::InvalidArgumentException(expected);
+        }
+        argv.push_back(item.extract<std::string>());
+    }
+    return argv;
+}
+
+RunnerSettings readRunnerSettings(const Poco::Util::AbstractConfiguration& config) {
+    RunnerSettings settings;
+    settings.runnerId = config.getString("runner.id", "");
+    if (settings.runnerId.empty()) {
+        settings.runnerId =
+            Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id());
+    }
+    settings.slots = positiveInt(config, "runner.slots");
+    settings.pollIntervalMs = positiveInt(config, "runner.poll_interval_ms");
+    settings.leaseSeconds = positiveInt(config, "runner.lease_seconds");
+    settings.heartbeatSeconds = positiveInt(config, "runner.heartbeat_seconds");
+    if (settings.heartbeatSeconds >= settings.leaseSeconds) {
+        throw Poco::InvalidArgumentException(
+            "runner.heartbeat_seconds (" + std::to_string(settings.heartbeatSeconds) +
+            ") must be less than runner.lease_seconds (" + std::to_string(settings.leaseSeconds) +
+            "), or leases lapse between renewals");
+    }
+    settings.maxAttempts = positiveInt(config, "runner.max_attempts");
+    settings.shutdownGraceSeconds = positiveInt(config, "runner.shutdown_grace_seconds");
+    settings.agentCommand = parseAgentCommand(config.getString("runner.agent_command"));
+    settings.defaultModel = config.getString("runner.default_model", "");
+    settings.workspaceRoot = config.getString("runner.workspace_root");
+    settings.limits.outputMaxBytes = positiveInt(config, "runner.output_max_bytes");
+    settings.limits.stderrTailBytes = positiveInt(config, "runner.stderr_tail_bytes");
+    settings.limits.killGrace =
+        std::chrono::seconds(positiveInt(config, "runner.kill_grace_seconds"));
+    return settings;
+}
+
+}  // namespace syn
