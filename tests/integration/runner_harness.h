@@ -1,0 +1,224 @@
+// Helpers for the runner integration tests: a private database on the
+// stack's PostgreSQL, executions inserted the way the API inserts them, and
+// syn-runner processes started with per-test settings.
+#pragma once
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/environment.h"
+#include "syn/pg.h"
+
+namespace syn::test::runner {
+
+inline constexpr const char* kDatabaseName = "syn_runner_test";
+
+// Returns SYN_DATABASE_URL aimed at the runner tests' own database; libpq
+// takes the last dbname of a conninfo string.
+inline std::string runnerDatabaseUrl() {
+    std::string url = databaseUrl();
+    if (url.starts_with("postgres")) {
+        throw std::runtime_error("SYN_DATABASE_URL must be a conninfo string for the runner tests");
+    }
+    return url + " dbname=" + kDatabaseName;
+}
+
+// Drops and recreates the runner tests' database with every migration
+// applied, so the runners under test see no executions but their own.
+inline void recreateDatabase() {
+    {
+        pg::Connection admin(databaseUrl());
+        admin.execute(std::string("drop database if exists ") + kDatabaseName + " with (force)");
+        admin.execute(std::string("create database ") + kDatabaseName);
+    }
+    pg::Connection db(runnerDatabaseUrl());
+    std::vector<std::filesystem::path> migrations;
+    for (const auto& entry : std::filesystem::directory_iterator(sourceDir() + "/sql")) {
+        std::string name = entry.path().filename().string();
+        if (name.size() > 4 && std::isdigit(static_cast<unsigned char>(name[0])) &&
+            name.ends_with(".sql")) {
+            migrations.push_back(entry.path());
+        }
+    }
+    std::sort(migrations.begin(), migrations.end());
+    for (const auto& path : migrations) {
+        std::ifstream file(path);
+        std::stringstream text;
+        text << file.rdbuf();
+        db.executeScript(text.str());
+    }
+    db.execute(
+        "insert into syn.workflows (id, name, definition) values ('runner-test', 'Runner test', "
+        "'{}')");
+}
+
+struct PhaseSpec {
+    std::string id;
+    std::string promptTemplate;
+    int timeoutSeconds = 60;
+};
+
+// Inserts a pending execution with its phase rows, as the API does, and
+// sends the queued notification.
+inline void insertExecution(pg::Connection& db, const std::string& executionId,
+                            const std::vector<PhaseSpec>& phases,
+                            const std::string& inputsJson = "{}") {
+    db.execute(
+        "insert into syn.executions (id, workflow_id, task, inputs, total_phases) "
+        "values ($1, 'runner-test', 'the test task', $2::jsonb, $3::int)",
+        {executionId, inputsJson, std::to_string(phases.size())});
+    for (size_t i = 0; i < phases.size(); ++i) {
+        db.execute(
+            "insert into syn.execution_phases "
+            "(execution_id, phase_id, position, name, prompt_template, timeout_seconds) "
+            "values ($1, $2, $3::int, $2, $4, $5::int)",
+            {executionId, phases[i].id, std::to_string(i), phases[i].promptTemplate,
+             std::to_string(phases[i].timeoutSeconds)});
+    }
+    db.execute("select pg_notify('syn_execution_queued', $1)", {executionId});
+}
+
+inline std::string fixtureAgent(const std::string& name) {
+    return sourceDir() + "/tests/fixtures/agents/" + name;
+}
+
+// Returns a JSON array literal for runner.agent_command.
+inline std::string agentCommand(const std::vector<std::string>& argv) {
+    std::string json = "[";
+    for (size_t i = 0; i < argv.size(); ++i) {
+        json += (i > 0 ? ", \"" : "\"") + argv[i] + "\"";
+    }
+    return json + "]";
+}
+
+inline bool processAlive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+// Reads a pid that a fixture agent wrote into its workspace, waiting up to 10 s.
+inline pid_t waitForPidFile(const std::string& path) {
+    for (int i = 0; i < 200; ++i) {
+        std::ifstream file(path);
+        pid_t pid = 0;
+        if (file >> pid && pid > 0) {
+            return pid;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    throw std::runtime_error("Agent did not write " + path + " within 10 s");
+}
+
+// Waits until `sql` (one row, one column) returns `expected`; returns the last value.
+inline std::string waitForValue(pg::Connection& db, const std::string& sql,
+                                const std::vector<pg::Param>& params, const std::string& expected,
+                                std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    std::string value;
+    while (true) {
+        pg::Result result = db.execute(sql, params);
+        value = result.rows() == 0 ? "(no row)" : std::string(result.text(0, 0));
+        if (value == expected || std::chrono::steady_clock::now() >= deadline) {
+            return value;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+inline std::string waitForStatus(pg::Connection& db, const std::string& executionId,
+                                 const std::string& expected,
+                                 std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    return waitForValue(db, "select status from syn.executions where id = $1", {executionId},
+                        expected, limit);
+}
+
+// One syn-runner process with its own workspace root and log file.
+class RunnerProcess {
+public:
+    RunnerProcess(const std::string& name, const std::vector<std::string>& agent,
+                  const std::vector<std::string>& settings = {})
+        : log_("/tmp/syn-runner-test-" + name + ".log"),
+          workspaceRoot_("/tmp/syn-runner-test-workspaces") {
+        std::vector<std::string> argv = {
+            buildDir() + "/engine/runner/syn-runner", "--config", "/nonexistent/syn.conf",
+            "--database-url", runnerDatabaseUrl(), "--runner-id", name, "--agent-command",
+            agentCommand(agent), "--set", "runner.workspace_root=" + workspaceRoot_, "--set",
+            "runner.poll_interval_ms=200", "--set", "runner.kill_grace_seconds=1"};
+        for (const std::string& setting : settings) {
+            argv.push_back("--set");
+            argv.push_back(setting);
+        }
+        start(argv);
+    }
+
+    ~RunnerProcess() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+
+    pid_t pid() const { return pid_; }
+    const std::string& workspaceRoot() const { return workspaceRoot_; }
+    std::string workspace(const std::string& executionId) const {
+        return workspaceRoot_ + "/" + executionId;
+    }
+
+    void signal(int number) { ::kill(pid_, number); }
+
+    // Waits up to `limit` for the runner to exit; returns its wait status, or -1.
+    int waitForExit(std::chrono::milliseconds limit) {
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return status;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return -1;
+    }
+
+    std::string log() const {
+        std::ifstream file(log_);
+        std::stringstream text;
+        text << file.rdbuf();
+        return text.str();
+    }
+
+private:
+    void start(const std::vector<std::string>& argv) {
+        std::vector<char*> pointers;
+        for (const std::string& item : argv) {
+            pointers.push_back(const_cast<char*>(item.c_str()));
+        }
+        pointers.push_back(nullptr);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            FILE* out = std::fopen(log_.c_str(), "w");
+            if (out != nullptr) {
+                ::dup2(fileno(out), 1);
+                ::dup2(fileno(out), 2);
+            }
+            ::execv(pointers[0], pointers.data());
+            ::_exit(127);
+        }
+        // Give the runner time to connect and LISTEN before the test acts.
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+
+    std::string log_;
+    std::string workspaceRoot_;
+    pid_t pid_ = -1;
+};
+
+}  // namespace syn::test::runner
