@@ -1,0 +1,113 @@
+#include "router.h"
+
+#include <Poco/Logger.h>
+
+#include <array>
+#include <string_view>
+
+#include "execute_handler.h"
+#include "execution_control_handler.h"
+#include "execution_handler.h"
+#include "execution_status_handler.h"
+#include "handler.h"
+#include "json_response.h"
+#include "path.h"
+#include "workflow_handler.h"
+
+namespace syn::fcgi {
+namespace {
+
+struct Route {
+    std::string_view method;
+    // Path segments; "{}" matches any one segment and becomes a parameter.
+    std::array<std::string_view, 4> pattern;
+    size_t length;
+    Handler handler;
+};
+
+// Order matters only where a literal segment and a placeholder could both
+// match the same path; the literal route comes first.
+const Route kRoutes[] = {
+    {"GET", {"workflows"}, 1, handleWorkflowList},
+    {"GET", {"workflows", "executions", "active"}, 3, handleActiveExecutions},
+    {"GET", {"workflows", "{}"}, 2, handleWorkflow},
+    {"POST", {"workflows", "{}", "execute"}, 3, handleExecute},
+    {"GET", {"workflows", "{}", "executions", "{}"}, 4, handleExecutionStatus},
+    {"GET", {"executions"}, 1, handleExecutionList},
+    {"GET", {"executions", "{}"}, 2, handleExecution},
+    {"POST", {"executions", "{}", "cancel"}, 3, handleCancel},
+    {"POST", {"executions", "{}", "pause"}, 3, handlePause},
+    {"POST", {"executions", "{}", "resume"}, 3, handleResume},
+};
+
+bool matches(const Route& route, const std::vector<std::string>& segments,
+             PathParameters& parameters) {
+    if (segments.size() != route.length) {
+        return false;
+    }
+    parameters.clear();
+    for (size_t i = 0; i < route.length; ++i) {
+        if (route.pattern[i] == "{}") {
+            parameters.push_back(segments[i]);
+        } else if (route.pattern[i] != segments[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// HEAD is answered like GET, as Starlette does; the web server drops the body.
+bool acceptsMethod(const Route& route, std::string_view method) {
+    return method == route.method || (method == "HEAD" && route.method == "GET");
+}
+
+void addAllowed(std::string& allow, std::string_view method) {
+    std::string_view methods[] = {method, method == "GET" ? "HEAD" : ""};
+    for (std::string_view name : methods) {
+        if (name.empty() || allow.find(name) != std::string::npos) {
+            continue;
+        }
+        allow += allow.empty() ? "" : ", ";
+        allow += name;
+    }
+}
+
+Response dispatch(const Request& request, Database& database) {
+    std::optional<std::vector<std::string>> segments = splitPath(request.target);
+    if (!segments) {
+        return notFoundResponse();
+    }
+
+    std::string allow;
+    PathParameters parameters;
+    for (const Route& route : kRoutes) {
+        if (!matches(route, *segments, parameters)) {
+            continue;
+        }
+        if (acceptsMethod(route, request.method)) {
+            return route.handler(request, parameters, database);
+        }
+        addAllowed(allow, route.method);
+    }
+    return allow.empty() ? notFoundResponse() : methodNotAllowedResponse(allow);
+}
+
+}  // namespace
+
+Response handleRequest(const Request& request, Database& database) {
+    try {
+        return dispatch(request, database);
+    } catch (const pg::Error& error) {
+        if (error.isConnectionError()) {
+            throw;
+        }
+        // A statement failed in a way no handler expects: the cause goes to
+        // the log, never into the response.
+        Poco::Logger::get("syn.fcgi.router")
+            .error("%s %s failed: %s (SQLSTATE %s)", request.method, request.target,
+                   std::string(error.what()), error.sqlstate());
+        return detailResponse(500, "Internal Server Error");
+    }
+}
+
+}  // namespace syn::fcgi
