@@ -1,6 +1,7 @@
 #include "syn/repository_cloner.h"
 
 #include <Poco/Base64Encoder.h>
+#include <Poco/Exception.h>
 #include <Poco/Random.h>
 #include <Poco/String.h>
 
@@ -81,9 +82,9 @@ std::string randomSuffix() {
 std::string readToken(const std::string& path) {
     std::ifstream file(path);
     if (!file) {
-        throw std::runtime_error("Reading git.token_file " + path +
-                                 " failed: the file cannot be opened; fix its path or "
-                                 "permissions, or leave the setting empty");
+        throw Poco::InvalidArgumentException("Reading git.token_file " + path +
+                                             " failed: the file cannot be opened; fix its path or "
+                                             "permissions, or leave the setting empty");
     }
     std::ostringstream content;
     content << file.rdbuf();
@@ -112,18 +113,19 @@ GitSettings gitSettingsFrom(const Poco::Util::AbstractConfiguration& config) {
     GitSettings settings;
     settings.urlTemplate = config.getString("git.url_template", settings.urlTemplate);
     if (settings.urlTemplate.find("{name}") == std::string::npos) {
-        throw std::runtime_error("Setting git.url_template '" + settings.urlTemplate +
-                                 "' is invalid: it must contain {name}");
+        throw Poco::InvalidArgumentException("Setting git.url_template '" + settings.urlTemplate +
+                                             "' is invalid: it must contain {name}");
     }
     settings.depth = config.getInt("git.depth", settings.depth);
     if (settings.depth < 0) {
-        throw std::runtime_error(
+        throw Poco::InvalidArgumentException(
             "Setting git.depth is invalid: use 0 for the full history or "
             "a positive number of commits");
     }
     int timeout = config.getInt("git.timeout_seconds", 300);
     if (timeout <= 0) {
-        throw std::runtime_error("Setting git.timeout_seconds must be a positive number");
+        throw Poco::InvalidArgumentException(
+            "Setting git.timeout_seconds must be a positive number");
     }
     settings.timeout = std::chrono::seconds(timeout);
     std::string tokenFile = config.getString("git.token_file", "");

@@ -184,6 +184,11 @@ HydratedWorkspace WorkspaceHydrator::hydrate(const RepositorySources& sources,
             } catch (const CloneError& error) {
                 logger_.error("Execution %s: %s", sources.executionId, std::string(error.what()));
                 throw HydrationError(error.what());
+            } catch (const fs::filesystem_error& error) {
+                std::string message =
+                    "Cloning " + planned.slug.text() + " failed: " + std::string(error.what());
+                logger_.error("Execution %s: %s", sources.executionId, message);
+                throw HydrationError(message);
             }
         }
         hydrated.repositories.push_back(repository);

@@ -1,5 +1,7 @@
 #include "syn/workspace_retention.h"
 
+#include <Poco/Exception.h>
+
 #include <algorithm>
 #include <map>
 #include <regex>
@@ -20,7 +22,8 @@ int readDays(const Poco::Util::AbstractConfiguration& config, const std::string&
              int defaultDays) {
     int days = config.getInt(key, defaultDays);
     if (days < 0) {
-        throw std::runtime_error("Setting " + key + " must be 0 or a positive number of days");
+        throw Poco::InvalidArgumentException("Setting " + key +
+                                             " must be 0 or a positive number of days");
     }
     return days;
 }
@@ -109,6 +112,16 @@ bool applyRetentionAtEnd(const fs::path& workspace, const std::string& execution
     }
     logger.information("Deleted the workspace of execution %s (%s)", executionId, status);
     return true;
+}
+
+void applyRetentionAfterRun(pg::Connection& connection, const fs::path& workspace,
+                            const std::string& executionId, const RetentionPolicy& policy,
+                            Poco::Logger& logger) {
+    pg::Result result =
+        connection.execute("select status from syn.executions where id = $1", {executionId});
+    if (result.rows() == 1) {
+        applyRetentionAtEnd(workspace, executionId, std::string(result.text(0, 0)), policy, logger);
+    }
 }
 
 std::optional<std::string> pruneReason(const WorkspaceRecord& record,

@@ -287,10 +287,12 @@ class RepositoryClonerTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string(kToken), read.token);
 
         config->setString("git.token_file", (workspace_->path() / "absent").string());
-        CPPUNIT_ASSERT_THROW(syn::workspace::gitSettingsFrom(*config), std::runtime_error);
+        CPPUNIT_ASSERT_THROW(syn::workspace::gitSettingsFrom(*config),
+                             Poco::InvalidArgumentException);
         config->setString("git.token_file", "");
         config->setInt("git.depth", -1);
-        CPPUNIT_ASSERT_THROW(syn::workspace::gitSettingsFrom(*config), std::runtime_error);
+        CPPUNIT_ASSERT_THROW(syn::workspace::gitSettingsFrom(*config),
+                             Poco::InvalidArgumentException);
     }
 
   private:

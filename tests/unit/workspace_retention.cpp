@@ -133,7 +133,8 @@ class WorkspaceRetentionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(14, read.keepFailedDays);
 
         config->setInt("workspace.keep_failed_days", -1);
-        CPPUNIT_ASSERT_THROW(syn::workspace::retentionPolicyFrom(*config), std::runtime_error);
+        CPPUNIT_ASSERT_THROW(syn::workspace::retentionPolicyFrom(*config),
+                             Poco::InvalidArgumentException);
     }
 
   private:

@@ -41,8 +41,9 @@ struct GitSettings {
 };
 
 // Reads git.url_template, git.depth, git.timeout_seconds and the token in
-// git.token_file (surrounding whitespace removed). Throws std::runtime_error
-// naming the setting when a value is invalid or the token file is unreadable.
+// git.token_file (surrounding whitespace removed). Throws
+// Poco::InvalidArgumentException naming the setting when a value is invalid
+// or the token file is unreadable.
 GitSettings gitSettingsFrom(const Poco::Util::AbstractConfiguration& config);
 
 class RepositoryCloner {

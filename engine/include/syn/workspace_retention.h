@@ -28,7 +28,7 @@ struct RetentionPolicy {
 };
 
 // Reads workspace.keep_completed_days and workspace.keep_failed_days. Throws
-// std::runtime_error naming the setting when a value is negative.
+// Poco::InvalidArgumentException naming the setting when a value is negative.
 RetentionPolicy retentionPolicyFrom(const Poco::Util::AbstractConfiguration& config);
 
 // Deletes `workspace` of an execution that just ended in `status` when the
@@ -38,6 +38,13 @@ RetentionPolicy retentionPolicyFrom(const Poco::Util::AbstractConfiguration& con
 bool applyRetentionAtEnd(const std::filesystem::path& workspace, const std::string& executionId,
                          const std::string& status, const RetentionPolicy& policy,
                          Poco::Logger& logger);
+
+// Reads the status of the execution that a runner just stopped working on
+// and, when it has ended, applies applyRetentionAtEnd to its workspace.
+// Throws pg::Error when the status cannot be read.
+void applyRetentionAfterRun(pg::Connection& connection, const std::filesystem::path& workspace,
+                            const std::string& executionId, const RetentionPolicy& policy,
+                            Poco::Logger& logger);
 
 // What is known about one workspace directory when deciding to prune it.
 struct WorkspaceRecord {
