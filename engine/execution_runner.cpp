@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "syn/workspace_hydrator.h"
+
 namespace syn {
 
 namespace {
@@ -117,6 +119,11 @@ void ExecutionRunner::run(const ClaimedExecution& execution, const std::atomic<S
         if (checkBoundary(lease, phase, stop, stopping) == Step::finished) {
             return;
         }
+        // Before the first phase: hydrate the workspace.
+        if (repositoryEnvironment_.empty() &&
+            hydrateWorkspace(lease, phase, workspace.string(), context) == Step::finished) {
+            return;
+        }
         if (runPhase(execution, phase, context, workspace.string(), stop) == Step::finished) {
             return;
         }
@@ -200,6 +207,7 @@ ExecutionRunner::Step ExecutionRunner::runPhase(const ClaimedExecution& executio
                           {"SYN_WORKFLOW_ID", execution.workflowId},
                           {"SYN_PHASE_ID", phase.phaseId},
                           {"SYN_WORKSPACE", workspace}};
+    launch.environment.insert(repositoryEnvironment_.begin(), repositoryEnvironment_.end());
     AgentLimits limits = settings_.limits;
     limits.timeout = std::chrono::seconds(phase.timeoutSeconds);
 
@@ -285,6 +293,28 @@ ExecutionRunner::Step ExecutionRunner::failPhase(const Lease& lease, const Phase
         logLostLease(lease, "failing phase " + phase.phaseId);
     }
     return Step::finished;
+}
+
+// Clones the execution's repositories and writes the workspace's context
+// files. A failed clone fails the execution at its first pending phase,
+// which never starts.
+ExecutionRunner::Step ExecutionRunner::hydrateWorkspace(const Lease& lease,
+                                                        const PhaseRecord& firstPhase,
+                                                        const std::string& directory,
+                                                        PromptContext& context) {
+    workspace::HydratedWorkspace hydrated;
+    try {
+        workspace::WorkspaceHydrator hydrator(workspace::RepositoryCloner(settings_.git), logger_);
+        hydrated = hydrator.hydrate(
+            workspace::loadRepositorySources(queue_.connection(), lease.executionId), directory);
+    } catch (const workspace::HydrationError& error) {
+        return failPhase(lease, firstPhase, {}, error.what());
+    }
+    if (!hydrated.repositories.empty()) {
+        context.repoUrl = hydrated.repoUrl();
+    }
+    repositoryEnvironment_ = hydrated.agentEnvironment();
+    return Step::next;
 }
 
 void ExecutionRunner::logLostLease(const Lease& lease, const std::string& during) {

@@ -78,6 +78,8 @@ RunnerSettings readRunnerSettings(const Poco::Util::AbstractConfiguration& confi
     settings.limits.stderrTailBytes = positiveInt(config, "runner.stderr_tail_bytes");
     settings.limits.killGrace =
         std::chrono::seconds(positiveInt(config, "runner.kill_grace_seconds"));
+    settings.git = workspace::gitSettingsFrom(config);
+    settings.retention = workspace::retentionPolicyFrom(config);
     return settings;
 }
 

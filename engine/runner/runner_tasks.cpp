@@ -66,6 +66,10 @@ void SlotTask::runTask() {
         try {
             ExecutionRunner runner(queue, context_.settings, context_.logger);
             runner.run(*claimed, context_.pool.stopRequest(index_), context_.pool.stopping());
+            workspace::applyRetentionAfterRun(
+                *db,
+                std::filesystem::path(context_.settings.workspaceRoot) / claimed->lease.executionId,
+                claimed->lease.executionId, context_.settings.retention, context_.logger);
         } catch (const std::exception& error) {
             // The lease lapses on its own and a rescuer re-queues the execution.
             context_.logger.error(

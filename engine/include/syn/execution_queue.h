@@ -83,6 +83,9 @@ class ExecutionQueue {
     // Re-queues or fails running executions whose lease lapsed; returns how many.
     int rescueLapsed(int maxAttempts);
 
+    // The connection the queue writes through, for reads outside the queue's tables.
+    pg::Connection& connection() { return db_; }
+
   private:
     template <typename Writes>
     bool underLease(const Lease& lease, Writes&& writes);

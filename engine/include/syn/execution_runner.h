@@ -37,11 +37,14 @@ class ExecutionRunner {
     Step failPhase(const Lease& lease, const PhaseRecord& phase, const PhaseOutcome& outcome,
                    const std::string& error);
     void logLostLease(const Lease& lease, const std::string& during);
+    Step hydrateWorkspace(const Lease& lease, const PhaseRecord& firstPhase,
+                          const std::string& directory, PromptContext& context);
     std::vector<std::string> agentArgv(const PhaseRecord& phase, const std::string& workspace);
 
     ExecutionQueue& queue_;
     const RunnerSettings& settings_;
     Poco::Logger& logger_;
+    std::map<std::string, std::string> repositoryEnvironment_;  // SYN_REPOS for every agent
 };
 
 // Builds the rendering context of an execution: task, inputs, ids and the

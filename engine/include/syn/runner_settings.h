@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "syn/agent_process.h"
+#include "syn/repository_cloner.h"
+#include "syn/workspace_retention.h"
 
 namespace syn {
 
@@ -22,6 +24,9 @@ struct RunnerSettings {
     std::string defaultModel;
     std::string workspaceRoot;
     AgentLimits limits;  // timeout is per phase and set when the phase starts
+    // Cloning (git.*) and how long workspaces are kept (workspace.keep_*_days).
+    workspace::GitSettings git;
+    workspace::RetentionPolicy retention;
 };
 
 // Reads and validates the runner.* keys. Throws Poco::InvalidArgumentException
