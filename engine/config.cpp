@@ -65,7 +65,7 @@ const std::vector<Setting>& settings() {
         {"fcgi.socket_mode", "SYN_FCGI_SOCKET_MODE", "0660", "octal mode",
          "permissions of the unix socket syn-fcgi binds itself; the web server must be able to "
          "connect"},
-        {"fcgi.shutdown_grace_seconds", "SYN_FCGI_SHUTDOWN_GRACE_SECONDS", "30", "seconds",
+        {"fcgi.shutdown_grace_seconds", "SYN_FCGI_SHUTDOWN_GRACE_SECONDS", "20", "seconds",
          "time workers get to finish requests in flight after SIGTERM before they are killed"},
     };
     return table;

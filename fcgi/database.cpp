@@ -9,7 +9,7 @@ namespace syn::fcgi {
 namespace {
 
 // One throttle per process: during an outage every thread fails to connect
-// on every request, and one line every few seconds says enough.
+// on every request, and one line every few seconds is enough.
 LogThrottle connectFailures;
 
 }  // namespace

@@ -29,7 +29,7 @@ extern "C" void onWakeSignal(int) {}
 
 // After SIGTERM a worker still accepts the connections already queued on the
 // socket, for at most this long, because closing the last descriptor of a
-// socket the master bound resets them and the web server answers 502.
+// socket the master bound resets them and the web server returns 502.
 constexpr auto kMaxDrainTime = std::chrono::seconds(2);
 
 // Accept errors that mean "try again shortly" rather than a broken socket.
@@ -81,7 +81,7 @@ int Worker::run() {
     sigemptyset(&stopSignals);
     sigaddset(&stopSignals, SIGTERM);
     sigaddset(&stopSignals, SIGINT);
-    // Threads inherit this mask, so only the sigwait() below sees SIGTERM.
+    // Threads inherit this mask, so only the sigwait() below receives SIGTERM.
     pthread_sigmask(SIG_SETMASK, &stopSignals, nullptr);
 
     struct sigaction action {};
@@ -162,7 +162,7 @@ void Worker::serve(ThreadSlot& slot) {
 
     while (shouldAccept()) {
         // Published before stopping_ is read again, so that stopThreads()
-        // either sees this thread accepting or this thread sees stopping_.
+        // either observes this thread accepting or this thread observes stopping_.
         slot.accepting = true;
         if (!shouldAccept()) {
             slot.accepting = false;
@@ -170,7 +170,7 @@ void Worker::serve(ThreadSlot& slot) {
         }
         // NOTE: a wake signal that arrives after accept() returned but while
         // libfcgi still reads the request header drops that one connection,
-        // and the web server answers 502. This can only happen during a stop.
+        // and the web server returns 502. This can only happen during a stop.
         int rc = FCGX_Accept_r(&fcgi);
         slot.accepting = false;
         if (rc < 0) {
@@ -181,7 +181,7 @@ void Worker::serve(ThreadSlot& slot) {
         }
 
         serveOne(fcgi, database, request, head);
-        // Finishing now closes the connection, so the web server sees the
+        // Finishing now closes the connection, so the web server receives the
         // end of the response without waiting for the next request.
         FCGX_Finish_r(&fcgi);
     }

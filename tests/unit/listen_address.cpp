@@ -135,7 +135,7 @@ class ListenAddressTest : public CppUnit::TestFixture {
 
     void bindReplacesStaleSocket() {
         int stale = bindWithoutListening();
-        close(stale);  // the file stays, but nobody accepts on it any more
+        close(stale);  // the file stays, but no socket accepts on it any more
         ListenSocket socket = ListenSocket::bind(parseListenAddress("unix:" + path_), 16, 0660);
         CPPUNIT_ASSERT(socket.valid());
     }
