@@ -6,6 +6,7 @@
 #include <Poco/Exception.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
+#include <Poco/NumberParser.h>
 #include <Poco/PatternFormatter.h>
 #include <Poco/Util/Application.h>
 #include <Poco/Util/HelpFormatter.h>
@@ -150,12 +151,28 @@ int FcgiServer::main(const std::vector<std::string>&) {
     }
 }
 
-int positiveSetting(const Poco::Util::AbstractConfiguration& config, const std::string& key) {
-    int value = config.getInt(key);
-    if (value < 1) {
-        throw std::invalid_argument(key + " must be at least 1, got " + std::to_string(value));
+// Reads an integer setting of at least `minimum`; the error names the key and
+// the value, which may come from the file, the environment or --set.
+Poco::UInt64 integerSetting(const Poco::Util::AbstractConfiguration& config, const std::string& key,
+                            Poco::UInt64 minimum) {
+    std::string text = config.getString(key);
+    Poco::UInt64 value = 0;
+    if (!Poco::NumberParser::tryParseUnsigned64(text, value)) {
+        throw std::invalid_argument(key + " must be a whole number, got \"" + text + "\"");
+    }
+    if (value < minimum) {
+        throw std::invalid_argument(key + " must be at least " + std::to_string(minimum) +
+                                    ", got " + text);
     }
     return value;
+}
+
+int positiveSetting(const Poco::Util::AbstractConfiguration& config, const std::string& key) {
+    Poco::UInt64 value = integerSetting(config, key, 1);
+    if (value > 1'000'000) {
+        throw std::invalid_argument(key + " must be at most 1000000, got " + std::to_string(value));
+    }
+    return static_cast<int>(value);
 }
 
 int FcgiServer::serve() {
@@ -163,7 +180,7 @@ int FcgiServer::serve() {
     int workers = positiveSetting(settings, "fcgi.workers");
     syn::fcgi::WorkerOptions options;
     options.threads = positiveSetting(settings, "fcgi.threads");
-    options.maxBodyBytes = settings.getUInt64("fcgi.max_body_bytes");
+    options.maxBodyBytes = integerSetting(settings, "fcgi.max_body_bytes", 0);
     options.databaseUrl = settings.getString("database.url");
     options.handler = bare_ ? syn::fcgi::answerOk : syn::fcgi::handleRequest;
     auto grace = std::chrono::seconds(positiveSetting(settings, "fcgi.shutdown_grace_seconds"));
