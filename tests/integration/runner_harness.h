@@ -102,7 +102,20 @@ inline std::string agentCommand(const std::vector<std::string>& argv) {
     return json + "]";
 }
 
-inline bool processAlive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+// Returns the first column of the first row as text, "(null)" for SQL NULL
+// and "(no row)" when there is none.
+inline std::string queryText(pg::Connection& db, const std::string& sql,
+                             const std::vector<pg::Param>& params = {}) {
+    pg::Result result = db.execute(sql, params);
+    if (result.rows() == 0) {
+        return "(no row)";
+    }
+    return result.isNull(0, 0) ? "(null)" : std::string(result.text(0, 0));
+}
+
+inline bool processAlive(pid_t pid) {
+    return pid > 0 && ::kill(pid, 0) == 0;
+}
 
 // Reads a pid that a fixture agent wrote into its workspace, waiting up to 10 s.
 inline pid_t waitForPidFile(const std::string& path) {
@@ -142,16 +155,26 @@ inline std::string waitForStatus(pg::Connection& db, const std::string& executio
 
 // One syn-runner process with its own workspace root and log file.
 class RunnerProcess {
-public:
+  public:
     RunnerProcess(const std::string& name, const std::vector<std::string>& agent,
                   const std::vector<std::string>& settings = {})
         : log_("/tmp/syn-runner-test-" + name + ".log"),
           workspaceRoot_("/tmp/syn-runner-test-workspaces") {
-        std::vector<std::string> argv = {
-            buildDir() + "/engine/runner/syn-runner", "--config", "/nonexistent/syn.conf",
-            "--database-url", runnerDatabaseUrl(), "--runner-id", name, "--agent-command",
-            agentCommand(agent), "--set", "runner.workspace_root=" + workspaceRoot_, "--set",
-            "runner.poll_interval_ms=200", "--set", "runner.kill_grace_seconds=1"};
+        std::vector<std::string> argv = {buildDir() + "/engine/runner/syn-runner",
+                                         "--config",
+                                         "/nonexistent/syn.conf",
+                                         "--database-url",
+                                         runnerDatabaseUrl(),
+                                         "--runner-id",
+                                         name,
+                                         "--agent-command",
+                                         agentCommand(agent),
+                                         "--set",
+                                         "runner.workspace_root=" + workspaceRoot_,
+                                         "--set",
+                                         "runner.poll_interval_ms=200",
+                                         "--set",
+                                         "runner.kill_grace_seconds=1"};
         for (const std::string& setting : settings) {
             argv.push_back("--set");
             argv.push_back(setting);
@@ -195,7 +218,7 @@ public:
         return text.str();
     }
 
-private:
+  private:
     void start(const std::vector<std::string>& argv) {
         std::vector<char*> pointers;
         for (const std::string& item : argv) {

@@ -5,6 +5,7 @@
 #include "runner_harness.h"
 
 using namespace syn::test::runner;
+using syn::test::sourceDir;
 
 namespace {
 
@@ -15,13 +16,11 @@ const std::vector<PhaseSpec> kThreePhases = {
 };
 
 std::string column(syn::pg::Connection& db, const std::string& sql, const std::string& id) {
-    syn::pg::Result result = db.execute(sql, {id});
-    return result.rows() == 0 || result.isNull(0, 0) ? "(null)" : std::string(result.text(0, 0));
+    return queryText(db, sql, {id});
 }
 
 // True when no process runs with `agent` in its command line.
 bool noAgentProcess(const std::string& agent) {
-    std::string output;
     std::string command = "pgrep -f " + agent + " >/dev/null";
     return std::system(command.c_str()) != 0;
 }
@@ -41,7 +40,7 @@ class RunnerPhasesTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(uncreatableWorkspaceFails);
     CPPUNIT_TEST_SUITE_END();
 
-public:
+  public:
     void setUp() override { recreateDatabase(); }
 
     void threePhasesComplete() {
@@ -52,29 +51,39 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("completed"),
                              waitForStatus(db, "exec-000000000001", "completed"));
         const std::string id = "exec-000000000001";
-        CPPUNIT_ASSERT_EQUAL(std::string("3"),
-                             column(db, "select completed_phases from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(std::string("(null)"),
-                             column(db, "select current_phase from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("3"),
+            column(db, "select completed_phases from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("(null)"),
+            column(db, "select current_phase from syn.executions where id = $1", id));
         CPPUNIT_ASSERT_EQUAL(std::string("(null)"),
                              column(db, "select error from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(std::string("(null)"),
-                             column(db, "select lease_token from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("(null)"),
+            column(db, "select lease_token from syn.executions where id = $1", id));
         CPPUNIT_ASSERT_EQUAL(
             std::string("t"),
             column(db, "select started_at <= completed_at from syn.executions where id = $1", id));
         CPPUNIT_ASSERT_EQUAL(
             std::string("3"),
-            column(db, "select count(*) from syn.execution_phases where execution_id = $1 and "
-                       "status = 'completed' and runs = 1 and exit_code = 0 and "
-                       "started_at <= completed_at", id));
+            column(db,
+                   "select count(*) from syn.execution_phases where execution_id = $1 and "
+                   "status = 'completed' and runs = 1 and exit_code = 0 and "
+                   "started_at <= completed_at",
+                   id));
 
         std::string plan = column(
-            db, "select output from syn.execution_phases where execution_id = $1 and phase_id = 'plan'", id);
+            db,
+            "select output from syn.execution_phases where execution_id = $1 and phase_id = 'plan'",
+            id);
         CPPUNIT_ASSERT(plan.find("Plan the test task in C++") != std::string::npos);
-        std::string checkPrompt = column(
-            db, "select prompt from syn.execution_phases where execution_id = $1 and phase_id = 'check'", id);
-        CPPUNIT_ASSERT(checkPrompt.find("Build from: Plan the test task in C++") != std::string::npos);
+        std::string checkPrompt = column(db,
+                                         "select prompt from syn.execution_phases where "
+                                         "execution_id = $1 and phase_id = 'check'",
+                                         id);
+        CPPUNIT_ASSERT(checkPrompt.find("Build from: Plan the test task in C++") !=
+                       std::string::npos);
         CPPUNIT_ASSERT(checkPrompt.find("for exec-000000000001 keeping {{unknown}}") !=
                        std::string::npos);
 
@@ -93,16 +102,22 @@ public:
 
         CPPUNIT_ASSERT_EQUAL(std::string("failed"), waitForStatus(db, id, "failed"));
         CPPUNIT_ASSERT_EQUAL(
-            std::string("Phase plan failed: agent exited with code 3: the widget could not be found"),
+            std::string(
+                "Phase plan failed: agent exited with code 3: the widget could not be found"),
             column(db, "select error from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(std::string("plan"),
-                             column(db, "select current_phase from syn.executions where id = $1", id));
         CPPUNIT_ASSERT_EQUAL(
-            std::string("3"),
-            column(db, "select exit_code from syn.execution_phases where execution_id = $1 and phase_id = 'plan'", id));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("2"),
-            column(db, "select count(*) from syn.execution_phases where execution_id = $1 and status = 'skipped'", id));
+            std::string("plan"),
+            column(db, "select current_phase from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(std::string("3"),
+                             column(db,
+                                    "select exit_code from syn.execution_phases where execution_id "
+                                    "= $1 and phase_id = 'plan'",
+                                    id));
+        CPPUNIT_ASSERT_EQUAL(std::string("2"),
+                             column(db,
+                                    "select count(*) from syn.execution_phases where execution_id "
+                                    "= $1 and status = 'skipped'",
+                                    id));
         CPPUNIT_ASSERT_EQUAL(
             std::string("t"),
             column(db, "select completed_at is not null from syn.executions where id = $1", id));
@@ -128,8 +143,9 @@ public:
         insertExecution(db, id, kThreePhases);
 
         CPPUNIT_ASSERT_EQUAL(std::string("failed"), waitForStatus(db, id, "failed"));
-        CPPUNIT_ASSERT_EQUAL(std::string("Phase plan failed: Agent command /nonexistent/agent not found"),
-                             column(db, "select error from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("Phase plan failed: Agent command /nonexistent/agent not found"),
+            column(db, "select error from syn.executions where id = $1", id));
         assertRunnerStillServes(db, "exec-000000000040");
     }
 
@@ -159,12 +175,17 @@ public:
         CPPUNIT_ASSERT(error.starts_with("Phase plan failed: agent exited with code 1: "));
         CPPUNIT_ASSERT(error.ends_with("eee end of stderr flood"));
         CPPUNIT_ASSERT(error.size() < 200);
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("t"),
-            column(db, "select output_truncated from syn.execution_phases where execution_id = $1 and phase_id = 'plan'", id));
+        CPPUNIT_ASSERT_EQUAL(std::string("t"),
+                             column(db,
+                                    "select output_truncated from syn.execution_phases where "
+                                    "execution_id = $1 and phase_id = 'plan'",
+                                    id));
         std::string output = column(
-            db, "select output from syn.execution_phases where execution_id = $1 and phase_id = 'plan'", id);
-        CPPUNIT_ASSERT(output.starts_with(std::string(1000, 'o') + "\n[syn-runner: output truncated"));
+            db,
+            "select output from syn.execution_phases where execution_id = $1 and phase_id = 'plan'",
+            id);
+        CPPUNIT_ASSERT(
+            output.starts_with(std::string(1000, 'o') + "\n[syn-runner: output truncated"));
         assertRunnerStillServes(db, "exec-000000000060");
     }
 
@@ -208,13 +229,15 @@ public:
 
         CPPUNIT_ASSERT_EQUAL(std::string("failed"), waitForStatus(db, id, "failed"));
         std::string error = column(db, "select error from syn.executions where id = $1", id);
-        CPPUNIT_ASSERT(error.starts_with("Workspace /etc/hostname/exec-000000000009 for execution "
-                                         "exec-000000000009 could not be created: "));
-        CPPUNIT_ASSERT_EQUAL(std::string("plan"),
-                             column(db, "select current_phase from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT(
+            error.starts_with("Workspace /etc/hostname/exec-000000000009 for execution "
+                              "exec-000000000009 could not be created: "));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("plan"),
+            column(db, "select current_phase from syn.executions where id = $1", id));
     }
 
-private:
+  private:
     // A second execution after a bad one shows the runner kept serving. The
     // runner's agent is the same, so only its arrival at a final state is checked.
     void assertRunnerStillServes(syn::pg::Connection& db, const std::string& id) {

@@ -1,0 +1,104 @@
+// Integration tests of syn-runner recovery and sharing: a runner killed with
+// SIGKILL, and several runners working one queue.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <map>
+
+#include "runner_harness.h"
+
+using namespace syn::test::runner;
+using syn::test::sourceDir;
+
+namespace {
+
+std::string column(syn::pg::Connection& db, const std::string& sql, const std::string& id) {
+    return queryText(db, sql, {id});
+}
+
+}  // namespace
+
+class RunnerRecoveryTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(RunnerRecoveryTest);
+    CPPUNIT_TEST(killedRunnerIsRescued);
+    CPPUNIT_TEST(threeRunnersShareQueue);
+    CPPUNIT_TEST_SUITE_END();
+
+  public:
+    void setUp() override { recreateDatabase(); }
+
+    void killedRunnerIsRescued() {
+        syn::pg::Connection db(runnerDatabaseUrl());
+        const std::string id = "exec-00000000000d";
+        const std::vector<std::string> shortLease = {"runner.lease_seconds=2",
+                                                     "runner.heartbeat_seconds=1"};
+        auto first = std::make_unique<RunnerProcess>(
+            "killed", std::vector<std::string>{fixtureAgent("sleep.sh"), "30"}, shortLease);
+        insertExecution(db, id, {{"first", "One"}, {"second", "Two"}});
+        pid_t agent = waitForPidFile(first->workspace(id) + "/agent-first.pid");
+
+        first->signal(SIGKILL);
+        CPPUNIT_ASSERT(first->waitForExit(std::chrono::seconds(5)) != -1);
+        // PR_SET_PDEATHSIG kills the agent with its runner.
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        CPPUNIT_ASSERT(!processAlive(agent));
+
+        RunnerProcess second("rescuer", {fixtureAgent("sleep.sh"), "0"}, shortLease);
+        CPPUNIT_ASSERT_EQUAL(std::string("completed"), waitForStatus(db, id, "completed"));
+        CPPUNIT_ASSERT_EQUAL(std::string("2"),
+                             column(db, "select attempts from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(std::string("2"), column(db,
+                                                      "select runs from syn.execution_phases where "
+                                                      "execution_id = $1 and phase_id = 'first'",
+                                                      id));
+        CPPUNIT_ASSERT_EQUAL(std::string("1"),
+                             column(db,
+                                    "select count(*) from syn.execution_events where execution_id "
+                                    "= $1 and event = 'rescued'",
+                                    id));
+    }
+
+    void threeRunnersShareQueue() {
+        syn::pg::Connection db(runnerDatabaseUrl());
+        const std::string log = "/tmp/syn-runner-test-shared-queue.log";
+        std::remove(log.c_str());
+        std::vector<std::unique_ptr<RunnerProcess>> runners;
+        for (const char* name : {"shared-a", "shared-b", "shared-c"}) {
+            runners.push_back(std::make_unique<RunnerProcess>(
+                name, std::vector<std::string>{fixtureAgent("log_append.sh"), log}));
+        }
+
+        db.execute("begin");
+        for (int i = 0; i < 300; ++i) {
+            char id[32];
+            std::snprintf(id, sizeof id, "exec-%012x", 0x100000 + i);
+            insertExecution(db, id, {{"first", "One"}, {"second", "{{first}} Two"}});
+        }
+        db.execute("commit");
+
+        std::string completed =
+            waitForValue(db, "select count(*) from syn.executions where status = 'completed'", {},
+                         "300", std::chrono::seconds(180));
+        CPPUNIT_ASSERT_EQUAL(std::string("300"), completed);
+        CPPUNIT_ASSERT_EQUAL(std::string("600"),
+                             queryText(db,
+                                       "select count(*) from syn.execution_phases where runs = 1 "
+                                       "and status = 'completed'"));
+
+        std::map<std::string, int> runs;
+        std::ifstream file(log);
+        std::string execution, phase;
+        while (file >> execution >> phase) {
+            ++runs[execution + " " + phase];
+        }
+        CPPUNIT_ASSERT_EQUAL(size_t(600), runs.size());
+        for (const auto& [key, count] : runs) {
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(key, 1, count);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("3"),
+                             queryText(db,
+                                       "select count(distinct actor) from syn.execution_events "
+                                       "where event = 'claimed'"));
+    }
+};
+
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(RunnerRecoveryTest, "runner_recovery");
