@@ -19,27 +19,23 @@ const std::string& executionStatusColumns() {
     return columns;
 }
 
+void writeExecutionStatusFields(json::Writer& writer, const pg::Result& result, int row,
+                                int first) {
+    writer.key("execution_id").string(result.text(row, first));
+    writer.key("workflow_id").string(result.text(row, first + 1));
+    writer.key("status").string(result.text(row, first + 2));
+    writer.key("current_phase").nullableString(result.optionalText(row, first + 3));
+    writer.key("completed_phases").number(result.integer(row, first + 4));
+    writer.key("total_phases").number(result.integer(row, first + 5));
+    writer.key("started_at").nullableString(result.optionalText(row, first + 6));
+    writer.key("completed_at").nullableString(result.optionalText(row, first + 7));
+    writer.key("error").nullableString(result.optionalText(row, first + 8));
+}
+
 void writeExecutionStatus(json::Writer& writer, const pg::Result& result, int row, int first) {
-    writer.beginObject()
-        .key("execution_id")
-        .string(result.text(row, first))
-        .key("workflow_id")
-        .string(result.text(row, first + 1))
-        .key("status")
-        .string(result.text(row, first + 2))
-        .key("current_phase")
-        .nullableString(result.optionalText(row, first + 3))
-        .key("completed_phases")
-        .number(result.integer(row, first + 4))
-        .key("total_phases")
-        .number(result.integer(row, first + 5))
-        .key("started_at")
-        .nullableString(result.optionalText(row, first + 6))
-        .key("completed_at")
-        .nullableString(result.optionalText(row, first + 7))
-        .key("error")
-        .nullableString(result.optionalText(row, first + 8))
-        .endObject();
+    writer.beginObject();
+    writeExecutionStatusFields(writer, result, row, first);
+    writer.endObject();
 }
 
 namespace {

@@ -48,6 +48,10 @@ bool matches(const Route& route, const std::vector<std::string>& segments,
     parameters.clear();
     for (size_t i = 0; i < route.length; ++i) {
         if (route.pattern[i] == "{}") {
+            // A placeholder matches one non-empty segment, as Starlette's [^/]+ does.
+            if (segments[i].empty()) {
+                return false;
+            }
             parameters.push_back(segments[i]);
         } else if (route.pattern[i] != segments[i]) {
             return false;
