@@ -122,7 +122,7 @@ std::vector<Migration> Migrator::migrate() {
         createHistoryTable();
         Plan pending = plan(known_, readApplied());
         if (!pending.errors.empty()) {
-            std::string message = "Migration stopped before changing anything:";
+            std::string message = "No migration was applied:";
             for (const std::string& error : pending.errors) {
                 message += "\n  " + error;
             }

@@ -1,5 +1,5 @@
 // The command groups of synctl. Each returns the process exit code: 0 on
-// success, 1 on failure (after printing why on stderr); a mistake on the
+// success, 1 on failure after printing the reason on stderr. A mistake on the
 // command line throws UsageError, which main turns into exit code 2.
 #pragma once
 

@@ -36,8 +36,8 @@ const std::vector<Migration>& embedded();
 // Formats a migration as the file name stem, such as "001_initial".
 std::string label(int version, const std::string& name);
 
-// What migrate would do: the pending migrations in order, and the reasons,
-// each naming the versions involved, why it must not run at all.
+// The outcome of comparing binary and database: the pending migrations in
+// order, and the errors, each naming the versions involved, that stop a run.
 struct Plan {
     std::vector<Migration> pending;
     std::vector<std::string> errors;
@@ -49,7 +49,7 @@ struct Plan {
 // pending version lower than the highest applied one.
 Plan plan(const std::vector<Migration>& known, const std::vector<AppliedMigration>& applied);
 
-// A migration run that must not proceed; the message says which versions and why.
+// A migration run that must not proceed. The message names the versions and the reason.
 class MigrationError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;

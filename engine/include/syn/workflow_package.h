@@ -1,7 +1,7 @@
 // Workflow packages: a YAML definition, alone or in a directory with prompt
 // files, loaded and checked before anything is written to the database.
 //
-// A package directory holds workflow.yaml and phases/*.md. A phase takes its
+// A package directory contains workflow.yaml and phases/*.md. A phase takes its
 // prompt from `prompt_template`, from `prompt_file` (relative to the package
 // directory, which it may not leave, symlinks resolved), or, when it names
 // neither, from phases/<phase id>.md. A prompt file may open with YAML front

@@ -45,7 +45,7 @@ class WorkflowStore {
     // Lists every workflow, archived ones included, ordered by id.
     std::vector<WorkflowSummary> list();
 
-    // Sets archived_at; throws WorkflowNotFound for an unknown id.
+    // Sets archived_at, or throws WorkflowNotFound for an unknown id.
     ArchiveResult archive(const std::string& id);
 
   private:
