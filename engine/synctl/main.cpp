@@ -1,6 +1,7 @@
 // synctl: applies schema migrations, installs and validates workflow
 // packages, and lists workflows and executions.
 #include <Poco/Exception.h>
+#include <Poco/File.h>
 #include <Poco/NumberParser.h>
 #include <Poco/Util/Application.h>
 #include <Poco/Util/HelpFormatter.h>
@@ -69,6 +70,7 @@ class SynctlApplication : public Poco::Util::Application {
             databaseUrl_ = value;
         } else if (name == "config") {
             configPath_ = value;
+            configGiven_ = true;
         } else if (name == "status") {
             filter_.status = value;
         } else if (name == "workflow") {
@@ -143,6 +145,11 @@ class SynctlApplication : public Poco::Util::Application {
         if (databaseUrl_) {
             return *databaseUrl_;
         }
+        // loadSettings skips a missing file, which suits the default path only.
+        if (configGiven_ && !Poco::File(configPath_).exists()) {
+            throw Poco::FileNotFoundException("config file " + configPath_ +
+                                              " does not exist; check --config");
+        }
         loadSettings(config(), configPath_);
         return config().getString("database.url");
     }
@@ -160,6 +167,7 @@ class SynctlApplication : public Poco::Util::Application {
     bool helpRequested_ = false;
     std::optional<std::string> databaseUrl_;
     std::string configPath_ = kDefaultConfigPath;
+    bool configGiven_ = false;
     std::optional<std::string> limit_;
     ExecutionFilter filter_;
     bool dryRun_ = false;
