@@ -1,6 +1,5 @@
 // POST /workflows/{workflow_id}/execute: success, domain errors, idempotency.
 #include <cppunit/extensions/HelperMacros.h>
-
 #include <unistd.h>
 
 #include <ctime>
@@ -32,7 +31,7 @@ class ApiExecuteTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(idempotencyKeyIsPerWorkflow);
     CPPUNIT_TEST_SUITE_END();
 
-public:
+  public:
     void setUp() override {
         syn::test::installFixtureWorkflows();
         database_ = std::make_unique<TestDatabase>();
@@ -52,10 +51,11 @@ public:
                              body->getValue<std::string>("message"));
         CPPUNIT_ASSERT_EQUAL(std::size_t(4), body->size());
 
-        CPPUNIT_ASSERT_EQUAL(1LL, database_->scalar("select count(*) from syn.executions where id = "
-                                                   "$1 and workflow_id = 'it-basic' and "
-                                                   "total_phases = 2",
-                                                   {id}));
+        CPPUNIT_ASSERT_EQUAL(1LL,
+                             database_->scalar("select count(*) from syn.executions where id = "
+                                               "$1 and workflow_id = 'it-basic' and "
+                                               "total_phases = 2",
+                                               {id}));
         syn::pg::Result phases = database_->query(
             "select phase_id from syn.execution_phases where execution_id = $1 order by position",
             {id});
@@ -113,9 +113,9 @@ public:
 
     void executeRejectsInvalidRepositoryEntry() {
         auto before = database_->snapshot();
-        for (const char* entry : {"owner", "owner/", "/name", "owner/name/extra", "./name",
-                                  "owner/..", "https://gitlab.com/owner/name", "own er/name",
-                                  "ftp://github.com/owner/name", ""}) {
+        for (const char* entry :
+             {"owner", "owner/", "/name", "owner/name/extra", "./name", "owner/..",
+              "https://gitlab.com/owner/name", "own er/name", "ftp://github.com/owner/name", ""}) {
             std::string body = "{\"repos\": [\"" + std::string(entry) + "\"]}";
             HttpResponse response = client_.postJson("/workflows/it-simple/execute", body);
             SYN_ASSERT_DETAIL(response, 422,
@@ -143,8 +143,8 @@ public:
     }
 
     void executeEmptyStringCountsAsPresent() {
-        std::string id = syn::test::startExecution(client_, "it-basic",
-                                                   R"({"inputs": {"topic": ""}})");
+        std::string id =
+            syn::test::startExecution(client_, "it-basic", R"({"inputs": {"topic": ""}})");
         CPPUNIT_ASSERT_EQUAL(
             1LL, database_->scalar("select count(*) from syn.executions where id = $1", {id}));
     }
@@ -158,8 +158,8 @@ public:
     }
 
     void idempotencyKeyReturnsFirstExecution() {
-        std::string key = "it-key-" + std::to_string(::time(nullptr)) + "-" +
-                          std::to_string(::getpid());
+        std::string key =
+            "it-key-" + std::to_string(::time(nullptr)) + "-" + std::to_string(::getpid());
         syn::test::Headers headers = {{"Idempotency-Key", key}};
         std::string first = syn::test::startExecution(client_, "it-simple", "{}", headers);
         auto before = database_->snapshot();
@@ -170,21 +170,21 @@ public:
         CPPUNIT_ASSERT_EQUAL(first, repeat.json()->getValue<std::string>("execution_id"));
         CPPUNIT_ASSERT_EQUAL(before.describe(), database_->snapshot().describe());
         CPPUNIT_ASSERT_EQUAL(1LL, database_->scalar("select count(*) from syn.executions where "
-                                                   "idempotency_key = $1",
-                                                   {key}));
+                                                    "idempotency_key = $1",
+                                                    {key}));
     }
 
     void idempotencyKeyIsPerWorkflow() {
-        std::string key = "it-shared-" + std::to_string(::time(nullptr)) + "-" +
-                          std::to_string(::getpid());
+        std::string key =
+            "it-shared-" + std::to_string(::time(nullptr)) + "-" + std::to_string(::getpid());
         syn::test::Headers headers = {{"Idempotency-Key", key}};
         std::string simple = syn::test::startExecution(client_, "it-simple", "{}", headers);
-        std::string basic = syn::test::startExecution(
-            client_, "it-basic", R"({"inputs": {"topic": "t"}})", headers);
+        std::string basic = syn::test::startExecution(client_, "it-basic",
+                                                      R"({"inputs": {"topic": "t"}})", headers);
         CPPUNIT_ASSERT(simple != basic);
     }
 
-private:
+  private:
     HttpClient client_;
     std::unique_ptr<TestDatabase> database_;
 };

@@ -18,14 +18,13 @@ class ApiRoutingTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(bodyFarOverLimitIsRejectedByNginx);
     CPPUNIT_TEST_SUITE_END();
 
-public:
+  public:
     void setUp() override { syn::test::installFixtureWorkflows(); }
 
     void unknownPathsReturnNotFound() {
         HttpClient client;
         for (const char* path : {"/", "/nothing", "/workflowsx", "/workflows/it-basic/unknown",
-                                 "/executions/x/y/z",
-                                 "/workflows/it-basic/execute/more"}) {
+                                 "/executions/x/y/z", "/workflows/it-basic/execute/more"}) {
             HttpResponse response = client.get(path);
             SYN_ASSERT_DETAIL(response, 404, "Not Found");
         }
@@ -64,7 +63,7 @@ public:
 
     void bodyFarOverLimitIsRejectedByNginx() { checkTooLarge(3 * 1048576); }
 
-private:
+  private:
     void checkTooLarge(size_t size) {
         syn::test::TestDatabase database;
         auto before = database.snapshot();

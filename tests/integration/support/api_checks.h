@@ -28,10 +28,10 @@ std::string findValidationError(const HttpResponse& response, const std::string&
 std::string checkDetail(const HttpResponse& response, int status, const std::string& detail);
 
 // Asserts checkDetail with the description as the failure message.
-#define SYN_ASSERT_DETAIL(response, status, detail)                               \
-    do {                                                                          \
+#define SYN_ASSERT_DETAIL(response, status, detail)                                \
+    do {                                                                           \
         std::string difference = syn::test::checkDetail(response, status, detail); \
-        CPPUNIT_ASSERT_MESSAGE(difference, difference.empty());                   \
+        CPPUNIT_ASSERT_MESSAGE(difference, difference.empty());                    \
     } while (false)
 
 // The msg FastAPI pairs with a validation error type, or "" for an unknown type.

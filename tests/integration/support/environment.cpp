@@ -15,10 +15,20 @@ std::string requireEnvironment(const char* name) {
     return value;
 }
 
-std::string stackUrl() { return requireEnvironment("SYN_URL"); }
-std::string databaseUrl() { return requireEnvironment("SYN_DATABASE_URL"); }
-std::string stackDir() { return requireEnvironment("SYN_STACK_DIR"); }
-std::string buildDir() { return requireEnvironment("SYN_BUILD_DIR"); }
-std::string sourceDir() { return requireEnvironment("SYN_SOURCE_DIR"); }
+std::string stackUrl() {
+    return requireEnvironment("SYN_URL");
+}
+std::string databaseUrl() {
+    return requireEnvironment("SYN_DATABASE_URL");
+}
+std::string stackDir() {
+    return requireEnvironment("SYN_STACK_DIR");
+}
+std::string buildDir() {
+    return requireEnvironment("SYN_BUILD_DIR");
+}
+std::string sourceDir() {
+    return requireEnvironment("SYN_SOURCE_DIR");
+}
 
 }  // namespace syn::test

@@ -29,7 +29,7 @@ struct HttpResponse {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class HttpClient {
-public:
+  public:
     // Aims at `baseUrl`, or at SYN_URL, read at the first request, when empty.
     explicit HttpClient(std::string baseUrl = "") : baseUrl_(std::move(baseUrl)) {}
 
@@ -44,7 +44,7 @@ public:
     HttpResponse postJson(const std::string& path, const std::string& body,
                           const Headers& headers = {}) const;
 
-private:
+  private:
     std::string baseUrl_;
 };
 

@@ -54,8 +54,12 @@ static void runStackCommand(const std::string& command) {
     }
 }
 
-void stopDatabase() { runStackCommand("db-stop"); }
-void startDatabase() { runStackCommand("db-start"); }
+void stopDatabase() {
+    runStackCommand("db-stop");
+}
+void startDatabase() {
+    runStackCommand("db-start");
+}
 
 pid_t poolMasterPid() {
     std::string path = stackDir() + "/fcgi.pid";

@@ -10,7 +10,7 @@
 namespace syn::test {
 
 class TestDatabase {
-public:
+  public:
     // Connects to SYN_DATABASE_URL.
     TestDatabase();
 
@@ -28,7 +28,7 @@ public:
     };
     Snapshot snapshot();
 
-private:
+  private:
     pg::Connection connection_;
 };
 
