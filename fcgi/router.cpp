@@ -60,7 +60,7 @@ bool matches(const Route& route, const std::vector<std::string>& segments,
     return true;
 }
 
-// HEAD is answered like GET, as Starlette does; the web server drops the body.
+// HEAD runs the GET handler, as in Starlette, and the web server drops the body.
 bool acceptsMethod(const Route& route, std::string_view method) {
     return method == route.method || (method == "HEAD" && route.method == "GET");
 }
@@ -105,7 +105,7 @@ Response handleRequest(const Request& request, Database& database) {
         if (error.isConnectionError()) {
             throw;
         }
-        // A statement failed in a way no handler expects: the cause goes to
+        // A statement failed in a way no handler expects, so the cause goes to
         // the log, never into the response.
         Poco::Logger::get("syn.fcgi.router")
             .error("%s %s failed: %s (SQLSTATE %s)", request.method, request.target,
