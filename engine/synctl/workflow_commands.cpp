@@ -9,6 +9,11 @@ namespace syn::synctl {
 
 namespace {
 
+// Formats "1 phase", "3 phases".
+std::string count(size_t number, const std::string& noun) {
+    return std::to_string(number) + " " + noun + (number == 1 ? "" : "s");
+}
+
 // Loads a package, printing every problem on stderr when it is invalid.
 std::optional<package::WorkflowDefinition> load(const std::string& path) {
     try {
@@ -29,8 +34,9 @@ int validate(const std::string& path) {
     if (!workflow) {
         return kExitFailure;
     }
-    std::cout << path << ": workflow " << workflow->id << " is valid (" << workflow->phases.size()
-              << " phases, " << workflow->inputs.size() << " inputs)\n";
+    std::cout << path << ": workflow " << workflow->id << " is valid ("
+              << count(workflow->phases.size(), "phase") << ", "
+              << count(workflow->inputs.size(), "input") << ")\n";
     return kExitOk;
 }
 
@@ -43,7 +49,8 @@ int install(const std::string& path, const std::string& databaseUrl) {
     WorkflowStore store(session);
     WorkflowStore::InstallResult result = store.install(*workflow);
     std::cout << (result == WorkflowStore::InstallResult::created ? "Installed" : "Updated")
-              << " workflow " << workflow->id << " (" << workflow->phases.size() << " phases)\n";
+              << " workflow " << workflow->id << " (" << count(workflow->phases.size(), "phase")
+              << ")\n";
     return kExitOk;
 }
 
