@@ -73,9 +73,9 @@ class SpawnSetup {
         posix_spawn_file_actions_adddup2(&actions_, outputDescriptor, 2);
         posix_spawn_file_actions_addclosefrom_np(&actions_, 3);
 
-        // Its own process group, so that a timeout can kill git and every
-        // helper it started; default dispositions and no blocked signals,
-        // whatever the runner's threads had set.
+        // git gets its own process group so that a timeout can kill it with
+        // every helper it started. It also gets default signal dispositions
+        // and an empty signal mask, whatever the runner's threads had set.
         sigset_t defaults;
         sigemptyset(&defaults);
         for (int signal : {SIGPIPE, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD}) {

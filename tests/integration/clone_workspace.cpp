@@ -45,7 +45,7 @@ void insertWithRepos(syn::pg::Connection& db, const std::string& executionId,
     db.execute("commit");
 }
 
-// A loopback listener that never answers, so a git:// clone against it hangs.
+// A loopback listener that never responds, so a git:// clone against it hangs.
 class SilentServer {
   public:
     SilentServer() {

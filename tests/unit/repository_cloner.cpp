@@ -24,7 +24,7 @@ namespace {
 constexpr const char* kToken = "ghp_unitTestToken0123456789";
 
 // A loopback listener that accepts connections into its backlog and never
-// answers, so a git:// clone against it waits until its deadline.
+// responds, so a git:// clone against it waits until its deadline.
 class SilentServer {
   public:
     SilentServer() {

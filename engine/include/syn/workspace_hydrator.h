@@ -86,6 +86,8 @@ class WorkspaceHydrator {
     // Clones every planned repository that `workspace`/repos does not hold
     // yet, then writes the context files. Throws HydrationError, with the
     // CloneError sentence for a failed clone, when any step fails.
+    // NOTE: a cancel or shutdown request does not interrupt a running clone;
+    // it takes effect once the clone ends or reaches git.timeout_seconds.
     HydratedWorkspace hydrate(const RepositorySources& sources,
                               const std::filesystem::path& workspace) const;
 
