@@ -112,8 +112,11 @@ prepare_state_dir() {
     fi
 }
 
+# A key=value conninfo rather than a postgresql:// URL, because Poco's
+# PostgreSQL connector (Poco 1.11) passes its string to libpq as key=value
+# pairs only.
 database_url() {
-    echo "postgresql://$DATABASE_ROLE@/$DATABASE_NAME?host=$RUN_DIR"
+    echo "host=$RUN_DIR dbname=$DATABASE_NAME user=$DATABASE_ROLE"
 }
 
 api_url() {
@@ -123,9 +126,10 @@ api_url() {
 
 write_env_file() {
     {
-        echo "SYN_URL=$(api_url)"
-        echo "SYN_DATABASE_URL=$(database_url)"
-        echo "SYN_STACK_DIR=$STATE_DIR"
+        # Quoted, so that the file can be sourced by a shell.
+        echo "SYN_URL='$(api_url)'"
+        echo "SYN_DATABASE_URL='$(database_url)'"
+        echo "SYN_STACK_DIR='$STATE_DIR'"
     } >"$STATE_DIR/env.tmp"
     mv "$STATE_DIR/env.tmp" "$STATE_DIR/env"
 }

@@ -237,8 +237,16 @@ class ApiValidationTest : public CppUnit::TestFixture {
         HttpResponse execute = client_.postJson("/workflows/it-simple%2Fexecute/execute", "{}");
         SYN_ASSERT_DETAIL(execute, 404, "Workflow it-simple/execute not found");
 
-        HttpResponse traversal = client_.postJson("/workflows/..%2F..%2Fit-simple/execute", "{}");
-        CPPUNIT_ASSERT_EQUAL_MESSAGE(traversal.body, 404, traversal.status);
+        // Decoded, this path stays below the root, so nginx routes it; the
+        // pool must still see one segment "it-simple/../../executions".
+        HttpResponse inside =
+            client_.postJson("/workflows/it-simple%2F..%2F..%2Fexecutions/execute", "{}");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(inside.body, 404, inside.status);
+
+        // Decoded, this one climbs above the root: nginx rejects it with 400
+        // before any location is chosen.
+        HttpResponse above = client_.postJson("/workflows/..%2F..%2F..%2Fit-simple/execute", "{}");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(above.body, 400, above.status);
 
         HttpResponse get = client_.get("/workflows/it-simple%2Fexecutions%2Fexec-0000");
         CPPUNIT_ASSERT_EQUAL_MESSAGE(get.body, 404, get.status);
