@@ -23,7 +23,8 @@ fcgi_start() {
 
     # A socket file left by a pool that was killed would make bind fail.
     rm -f "$FCGI_SOCKET"
-    SYN_DATABASE_URL=$(database_url) "${AS_SERVICE_USER[@]}" setsid "$binary" \
+    # The pool logs in as a member of syn_api (see stack_roles.sh).
+    SYN_DATABASE_URL=$(api_database_url) "${AS_SERVICE_USER[@]}" setsid "$binary" \
         --listen "unix:$FCGI_SOCKET" --workers "${SYN_FCGI_WORKERS:-2}" \
         --threads "${SYN_FCGI_THREADS:-4}" </dev/null >>"$STATE_DIR/fcgi.log" 2>&1 &
     local pid=$!
@@ -102,7 +103,8 @@ runner_start() {
     local binary=$BUILD_DIR/engine/runner/syn-runner
     require_binary "$binary"
 
-    SYN_DATABASE_URL=$(database_url) \
+    # The runner logs in as a member of syn_runner (see stack_roles.sh).
+    SYN_DATABASE_URL=$(runner_database_url) \
         SYN_RUNNER_WORKSPACE_ROOT=${SYN_RUNNER_WORKSPACE_ROOT:-$STATE_DIR/workspaces} \
         "${AS_SERVICE_USER[@]}" setsid "$binary" </dev/null >>"$STATE_DIR/runner.log" 2>&1 &
     local pid=$!
