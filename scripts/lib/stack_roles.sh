@@ -1,8 +1,7 @@
-# Least-privilege roles of the stack, as a deployment sets them up (see
-# docs/deployment.md): the pool connects as a member of syn_api and the
-# runner as a member of syn_runner, so a grant that migration 002 lacks makes
-# the tests fail here instead of in production. The superuser role
-# $DATABASE_ROLE keeps migrating the database and setting up test data.
+# Least-privilege roles of the stack, set up as docs/deployment.md does.
+# The pool connects as a member of syn_api and the runner as a member of
+# syn_runner, so a grant that migration 002 lacks fails the tests here first.
+# The superuser role $DATABASE_ROLE still migrates and sets up test data.
 
 API_LOGIN_ROLE=syn_api_login
 RUNNER_LOGIN_ROLE=syn_runner_login
