@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -32,6 +33,17 @@ inline std::string runnerDatabaseUrl() {
         throw std::runtime_error("SYN_DATABASE_URL must be a conninfo string for the runner tests");
     }
     return url + " dbname=" + kDatabaseName;
+}
+
+// Returns the URL the runners under test log in with: SYN_RUNNER_DATABASE_URL
+// (a member of syn_runner, as in a deployment) aimed at the runner tests'
+// database, or runnerDatabaseUrl() when the stack exports no runner role.
+inline std::string runnerLoginDatabaseUrl() {
+    const char* runnerUrl = std::getenv("SYN_RUNNER_DATABASE_URL");
+    if (runnerUrl == nullptr || *runnerUrl == '\0') {
+        return runnerDatabaseUrl();
+    }
+    return std::string(runnerUrl) + " dbname=" + kDatabaseName;
 }
 
 // Drops and recreates the runner tests' database with every migration
@@ -164,7 +176,7 @@ class RunnerProcess {
                                          "--config",
                                          "/nonexistent/syn.conf",
                                          "--database-url",
-                                         runnerDatabaseUrl(),
+                                         runnerLoginDatabaseUrl(),
                                          "--runner-id",
                                          name,
                                          "--agent-command",
