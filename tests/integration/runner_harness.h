@@ -172,21 +172,13 @@ class RunnerProcess {
                   const std::vector<std::string>& settings = {})
         : log_("/tmp/syn-runner-test-" + name + ".log"),
           workspaceRoot_("/tmp/syn-runner-test-workspaces") {
-        std::vector<std::string> argv = {buildDir() + "/engine/runner/syn-runner",
-                                         "--config",
-                                         "/nonexistent/syn.conf",
-                                         "--database-url",
-                                         runnerLoginDatabaseUrl(),
-                                         "--runner-id",
-                                         name,
-                                         "--agent-command",
-                                         agentCommand(agent),
-                                         "--set",
-                                         "runner.workspace_root=" + workspaceRoot_,
-                                         "--set",
-                                         "runner.poll_interval_ms=200",
-                                         "--set",
-                                         "runner.kill_grace_seconds=1"};
+        std::vector<std::string> argv = {
+            buildDir() + "/engine/runner/syn-runner", "--config", "/nonexistent/syn.conf",
+            "--database-url", runnerLoginDatabaseUrl(), "--runner-id", name, "--agent-command",
+            agentCommand(agent), "--set", "runner.workspace_root=" + workspaceRoot_, "--set",
+            "runner.poll_interval_ms=200", "--set", "runner.kill_grace_seconds=1", "--set",
+            // Kept so that tests can read artifacts and pid files.
+            "workspace.keep_completed_days=1"};
         for (const std::string& setting : settings) {
             argv.push_back("--set");
             argv.push_back(setting);
