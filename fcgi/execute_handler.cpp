@@ -4,16 +4,16 @@
 
 #include "json_response.h"
 #include "request_body.h"
+#include "statements.h"
 #include "syn/execute_request.h"
 #include "syn/execution_id.h"
 #include "syn/json_writer.h"
 
 namespace syn::fcgi {
-namespace {
 
 // One row per declared input (name null when there is none); no row when the
 // workflow is missing or archived.
-constexpr const char* kWorkflowSql =
+const char* const kExecuteWorkflowSql =
     "select w.requires_repos, cardinality(w.repos) > 0 or w.repository_url is not null,"
     " i.name, i.required, i.default_value"
     " from syn.workflows w left join syn.workflow_inputs i on i.workflow_id = w.id"
@@ -24,7 +24,7 @@ constexpr const char* kWorkflowSql =
 // Idempotency-Key inserts nothing and returns the first execution's id.
 // total_phases and the copied phases come from the same
 // snapshot, so they always agree.
-constexpr const char* kCreateSql =
+const char* const kCreateExecutionSql =
     "with inserted as ("
     " insert into syn.executions"
     " (id, workflow_id, task, inputs, repos, total_phases, idempotency_key)"
@@ -48,8 +48,10 @@ constexpr const char* kCreateSql =
     " select e.id from syn.executions e"
     " where e.workflow_id = $1 and e.idempotency_key = $6 and not exists (select 1 from inserted)";
 
+namespace {
+
 // A conflicting insert that committed after the statement's snapshot is
-// invisible to kCreateSql; a new statement sees it.
+// invisible to kCreateExecutionSql; a new statement sees it.
 constexpr const char* kIdempotentSql =
     "select id from syn.executions where workflow_id = $1 and idempotency_key = $2";
 
@@ -84,7 +86,7 @@ struct WorkflowFacts {
 };
 
 std::optional<WorkflowFacts> loadWorkflow(pg::Connection& connection, const std::string& id) {
-    connection.prepare("execute_workflow", kWorkflowSql);
+    connection.prepare("execute_workflow", kExecuteWorkflowSql);
     pg::Result result = connection.executePrepared("execute_workflow", {id});
     if (result.rows() == 0) {
         return std::nullopt;
@@ -131,10 +133,10 @@ Response workflowNotFound(const std::string& workflowId) {
     return detailResponse(404, "Workflow " + workflowId + " not found");
 }
 
-// Runs kCreateSql, drawing a new id when a random id collides.
+// Runs kCreateExecutionSql, drawing a new id when a random id collides.
 Response createExecution(pg::Connection& connection, const std::string& workflowId,
                          const std::vector<pg::Param>& fields) {
-    connection.prepare("create_execution", kCreateSql);
+    connection.prepare("create_execution", kCreateExecutionSql);
     constexpr int kAttempts = 3;
     for (int attempt = 1;; ++attempt) {
         std::vector<pg::Param> params = {workflowId, newExecutionId()};

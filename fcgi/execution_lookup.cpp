@@ -1,6 +1,7 @@
 #include "execution_lookup.h"
 
 #include "json_response.h"
+#include "statements.h"
 #include "syn/execution_id.h"
 
 namespace syn::fcgi {
@@ -38,8 +39,6 @@ void writeExecutionStatus(json::Writer& writer, const pg::Result& result, int ro
     writer.endObject();
 }
 
-namespace {
-
 // Every id starting with prefix p sorts in [p, p || 'g') under the C
 // collation because ids continue only with 0-9 and a-f; the range keeps the
 // primary key usable in a generic prepared plan, where LIKE $1 would not be.
@@ -51,8 +50,6 @@ const std::string& findExecutionSql() {
                                    " where e.id >= $1 and e.id < $1 || 'g' order by e.id limit 2";
     return sql;
 }
-
-}  // namespace
 
 ExecutionMatch findExecution(pg::Connection& connection, std::string_view idText,
                              const std::string* workflowId) {

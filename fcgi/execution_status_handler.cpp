@@ -3,6 +3,7 @@
 #include "execution_lookup.h"
 #include "json_response.h"
 #include "query_parameters.h"
+#include "statements.h"
 
 namespace syn::fcgi {
 
@@ -19,6 +20,15 @@ Response handleExecutionStatus(const Request&, const PathParameters& parameters,
     return jsonResponse(200, writer.take());
 }
 
+const std::string& activeExecutionsSql() {
+    // The partial index executions_active_idx serves this filter and order.
+    static const std::string sql = "select " + executionStatusColumns() +
+                                   " from syn.executions e"
+                                   " where e.status in ('pending', 'running', 'paused')"
+                                   " order by e.created_at desc limit $1::integer";
+    return sql;
+}
+
 Response handleActiveExecutions(const Request& request, const PathParameters&, Database& database) {
     std::vector<ValidationError> errors;
     long long limit = QueryParameters(request.query).integer("limit", 20, 1, 100, errors);
@@ -26,13 +36,8 @@ Response handleActiveExecutions(const Request& request, const PathParameters&, D
         return validationErrorResponse(errors);
     }
 
-    // The partial index executions_active_idx serves this filter and order.
-    static const std::string sql = "select " + executionStatusColumns() +
-                                   " from syn.executions e"
-                                   " where e.status in ('pending', 'running', 'paused')"
-                                   " order by e.created_at desc limit $1::integer";
     pg::Connection& connection = database.connection();
-    connection.prepare("active_executions", sql);
+    connection.prepare("active_executions", activeExecutionsSql());
     pg::Result result = connection.executePrepared("active_executions", {std::to_string(limit)});
 
     json::Writer writer;
