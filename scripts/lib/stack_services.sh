@@ -120,7 +120,7 @@ runner_stop() {
     stop_service runner TERM 45
 }
 
-# Returns 0 when GET /workflows through nginx answers 200.
+# Succeeds when GET /workflows through nginx returns 200.
 api_answers() {
     local port status
     port=$(cat "$STATE_DIR/port")
@@ -136,7 +136,7 @@ wait_for_api() {
     nginx_pid=$(live_pid nginx) || die "nginx is not running"
     if ! wait_until 30 "$nginx_pid" api_answers 2>/dev/null; then
         tail -n 20 "$STATE_DIR/fcgi.log" >&2 || true
-        die "GET /workflows did not answer 200 within 30 s: see $STATE_DIR/fcgi.log" \
+        die "GET /workflows did not return 200 within 30 s: see $STATE_DIR/fcgi.log" \
             "and $STATE_DIR/nginx-error.log"
     fi
 }
