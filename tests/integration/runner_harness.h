@@ -24,6 +24,7 @@
 namespace syn::test::runner {
 
 inline constexpr const char* kDatabaseName = "syn_runner_test";
+inline constexpr const char* kWorkspaceRoot = "/tmp/syn-runner-test-workspaces";
 
 // Returns SYN_DATABASE_URL aimed at the runner tests' own database; libpq
 // takes the last dbname of a conninfo string.
@@ -47,8 +48,10 @@ inline std::string runnerLoginDatabaseUrl() {
 }
 
 // Drops and recreates the runner tests' database with every migration
-// applied, so the runners under test see no executions but their own.
+// applied, so the runners under test see no executions but their own, and
+// empties the workspace root so that no pid file of an earlier run is read.
 inline void recreateDatabase() {
+    std::filesystem::remove_all(kWorkspaceRoot);
     {
         pg::Connection admin(databaseUrl());
         admin.execute(std::string("drop database if exists ") + kDatabaseName + " with (force)");
@@ -125,8 +128,17 @@ inline std::string queryText(pg::Connection& db, const std::string& sql,
     return result.isNull(0, 0) ? "(null)" : std::string(result.text(0, 0));
 }
 
+// True when `pid` runs. A zombie counts as gone: it runs nothing and only
+// waits for its parent (after a runner's death, the container's init) to reap it.
 inline bool processAlive(pid_t pid) {
-    return pid > 0 && ::kill(pid, 0) == 0;
+    if (pid <= 0 || ::kill(pid, 0) != 0) {
+        return false;
+    }
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t close = line.rfind(')');
+    return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
 }
 
 // Reads a pid that a fixture agent wrote into its workspace, waiting up to 10 s.
@@ -170,8 +182,7 @@ class RunnerProcess {
   public:
     RunnerProcess(const std::string& name, const std::vector<std::string>& agent,
                   const std::vector<std::string>& settings = {})
-        : log_("/tmp/syn-runner-test-" + name + ".log"),
-          workspaceRoot_("/tmp/syn-runner-test-workspaces") {
+        : log_("/tmp/syn-runner-test-" + name + ".log"), workspaceRoot_(kWorkspaceRoot) {
         std::vector<std::string> argv = {
             buildDir() + "/engine/runner/syn-runner", "--config", "/nonexistent/syn.conf",
             "--database-url", runnerLoginDatabaseUrl(), "--runner-id", name, "--agent-command",
