@@ -84,11 +84,16 @@ struct PhaseSpec {
     int timeoutSeconds = 60;
 };
 
-// Inserts a pending execution with its phase rows, as the API does, and
-// sends the queued notification.
+// Inserts a pending execution with its phase rows in one transaction, as
+// the API does, and sends the queued notification. Inside a transaction the
+// caller already opened, the rows become visible when the caller commits.
 inline void insertExecution(pg::Connection& db, const std::string& executionId,
                             const std::vector<PhaseSpec>& phases,
                             const std::string& inputsJson = "{}") {
+    bool ownTransaction = PQtransactionStatus(db.handle()) == PQTRANS_IDLE;
+    if (ownTransaction) {
+        db.execute("begin");
+    }
     db.execute(
         "insert into syn.executions (id, workflow_id, task, inputs, total_phases) "
         "values ($1, 'runner-test', 'the test task', $2::jsonb, $3::int)",
@@ -102,6 +107,9 @@ inline void insertExecution(pg::Connection& db, const std::string& executionId,
              std::to_string(phases[i].timeoutSeconds)});
     }
     db.execute("select pg_notify('syn_execution_queued', $1)", {executionId});
+    if (ownTransaction) {
+        db.execute("commit");
+    }
 }
 
 inline std::string fixtureAgent(const std::string& name) {
