@@ -44,10 +44,10 @@ void writeExecutionStatus(json::Writer& writer, const pg::Result& result, int ro
 // primary key usable in a generic prepared plan, where LIKE $1 would not be.
 // A full id matches only itself. The window count reports ambiguity.
 const std::string& findExecutionSql() {
-    static const std::string sql = "select " + executionStatusColumns() + ", " +
-                                   utcTimestampSql("e.created_at") +
-                                   ", count(*) over () from syn.executions e"
-                                   " where e.id >= $1 and e.id < $1 || 'g' order by e.id limit 2";
+    static const std::string sql =
+        "select " + executionStatusColumns() + ", " + utcTimestampSql("e.created_at") +
+        ", count(*) over () from syn.executions e"
+        " where e.id >= $1 and e.id < $1::text || 'g' order by e.id limit 2";
     return sql;
 }
 

@@ -1,0 +1,129 @@
+# The runner half of scripts/bench: dispatch latency from the execute call to
+# the phase's start, and executions completed per second against the rate at
+# which this machine can start the same agent. Expects the variables and
+# helpers of scripts/bench (BUILD_DIR, BENCH_DIR, API_PORT, SYN_DATABASE_URL,
+# run_pgbench, say, row, ratio).
+
+RUNNER_PID=
+DISPATCH_COUNT=${SYN_BENCH_DISPATCH_COUNT:-200}
+THROUGHPUT_COUNT=${SYN_BENCH_THROUGHPUT_COUNT:-1000}
+RUNNER_SLOTS=${SYN_BENCH_RUNNER_SLOTS:-8}
+# The trivial agent: reads nothing, prints nothing, exits 0.
+TRIVIAL_AGENT=${SYN_BENCH_AGENT:-true}
+
+bench_runner_cleanup() {
+    stop_bench_runner
+}
+
+# Starts one runner with RUNNER_SLOTS slots; extra VAR=value arguments are
+# added to its environment.
+start_bench_runner() {
+    mkdir -p "$BENCH_DIR/workspaces"
+    env "$@" SYN_DATABASE_URL="$SYN_DATABASE_URL" \
+        SYN_RUNNER_WORKSPACE_ROOT="$BENCH_DIR/workspaces" \
+        SYN_RUNNER_SLOTS="$RUNNER_SLOTS" \
+        SYN_RUNNER_AGENT_COMMAND="[\"$TRIVIAL_AGENT\"]" \
+        SYN_WORKSPACE_KEEP_COMPLETED_DAYS=0 \
+        "$BUILD_DIR/engine/runner/syn-runner" >>"$BENCH_DIR/runner.log" 2>&1 &
+    RUNNER_PID=$!
+    sleep 1
+    kill -0 "$RUNNER_PID" 2>/dev/null || {
+        say "syn-runner exited at start: see $BENCH_DIR/runner.log"
+        exit 1
+    }
+}
+
+stop_bench_runner() {
+    [[ -n $RUNNER_PID ]] || return 0
+    kill "$RUNNER_PID" 2>/dev/null || true
+    wait "$RUNNER_PID" 2>/dev/null || true
+    RUNNER_PID=
+}
+
+sql_value() {
+    psql -X -q -t -A -d "$SYN_DATABASE_URL" -c "$1"
+}
+
+# Waits until no execution with this task is pending or running.
+wait_until_done() {
+    local task=$1
+    for _ in $(seq 1 1200); do
+        [[ $(sql_value "select count(*) from syn.executions
+            where task = '$task' and status in ('pending', 'running')") == 0 ]] && return 0
+        sleep 0.1
+    done
+    say "executions with task $task did not finish within 120 s"
+    exit 1
+}
+
+# Sends DISPATCH_COUNT execute calls one after another, spaced so that none
+# waits for a busy slot, then prints "p50_ms p99_ms" of the time from the
+# execution's creation to its phase's start. created_at is taken before the
+# commit that precedes the response, so the figure slightly overstates the
+# latency seen from the response.
+measure_dispatch() {
+    local task=$1
+    for _ in $(seq 1 "$DISPATCH_COUNT"); do
+        curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
+            -d "{\"task\": \"$task\"}" \
+            "http://127.0.0.1:$API_PORT/workflows/bench-one-phase/execute"
+        sleep 0.02
+    done
+    wait_until_done "$task"
+    sql_value "select round(percentile_cont(0.5) within group (order by ms)::numeric, 2),
+                      round(percentile_cont(0.99) within group (order by ms)::numeric, 2)
+               from (select extract(epoch from p.started_at - e.created_at) * 1000 as ms
+                     from syn.executions e
+                     join syn.execution_phases p on p.execution_id = e.id
+                     where e.task = '$task' and e.status = 'completed') latencies" |
+        tr '|' ' '
+}
+
+# Queues THROUGHPUT_COUNT one-phase executions with the API's own SQL while
+# no runner runs, then starts one runner and prints the executions completed
+# per second from the first claim to the last completion.
+measure_throughput() {
+    local task=throughput
+    local sql=$BENCH_DIR/sql
+    (cd "$BENCH_DIR" && pgbench -n -M prepared -c 4 -j 2 -t $((THROUGHPUT_COUNT / 4)) \
+        -D p1=bench-one-phase -D "p3=$task" -D "p4={\"task\": \"$task\"}" -D 'p5={}' \
+        -f "$sql/execute.pgbench" "$SYN_DATABASE_URL" >/dev/null)
+    start_bench_runner
+    wait_until_done "$task"
+    stop_bench_runner
+    sql_value "select round(count(*) / extract(epoch from max(completed_at) - min(started_at)))
+               from syn.executions where task = '$task' and status = 'completed'"
+}
+
+bench_runner() {
+    say "measuring the runner"
+    stop_bench_runner
+    start_bench_runner
+    local notified
+    notified=$(measure_dispatch dispatch-notify)
+    stop_bench_runner
+
+    start_bench_runner SYN_RUNNER_NOTIFICATIONS=false
+    local polled poll_interval
+    polled=$(measure_dispatch dispatch-poll)
+    stop_bench_runner
+    poll_interval=${SYN_RUNNER_POLL_INTERVAL_MS:-2000}
+
+    local completed spawned
+    completed=$(measure_throughput)
+    spawned=$("$BUILD_DIR/tests/syn_bench_spawn_rate" "$RUNNER_SLOTS" "$THROUGHPUT_COUNT" \
+        "$TRIVIAL_AGENT" | awk '/^SYN_SPAWN_RATE/ { print $2 }')
+
+    echo
+    echo "Runner benchmark: agent '$TRIVIAL_AGENT', one runner of $RUNNER_SLOTS slots"
+    printf '%-52s %9s %9s\n' "dispatch, execute to phase start" "p50 ms" "p99 ms"
+    printf '%-52s %9s %9s\n' "  with notifications ($DISPATCH_COUNT executions)" $notified
+    printf '%-52s %9s %9s\n' "  polling alone, every ${poll_interval} ms" $polled
+    printf '%-52s %9s\n' "one-phase executions completed per second" "$completed"
+    printf '%-52s %9s\n' "agent starts per second, same agent, $RUNNER_SLOTS at once" "$spawned"
+    echo
+    echo "ratios (target in brackets):"
+    echo "  dispatch with notifications p50 / p99   ${notified% *} / ${notified#* } ms" \
+        " [<= 5 / <= 50 ms]"
+    echo "  completed / spawn rate                  $(ratio "$completed" "$spawned")  [>= 0.5]"
+}
