@@ -51,7 +51,10 @@ inline std::string runnerLoginDatabaseUrl() {
 // applied, so the runners under test see no executions but their own, and
 // empties the workspace root so that no pid file of an earlier run is read.
 inline void recreateDatabase() {
-    std::filesystem::remove_all(kWorkspaceRoot);
+    // Errors are ignored: a process of the previous test that is still dying
+    // may add a file meanwhile, and each runner uses its own subdirectory anyway.
+    std::error_code ignored;
+    std::filesystem::remove_all(kWorkspaceRoot, ignored);
     {
         pg::Connection admin(databaseUrl());
         admin.execute(std::string("drop database if exists ") + kDatabaseName + " with (force)");
@@ -185,12 +188,14 @@ inline std::string waitForStatus(pg::Connection& db, const std::string& executio
                         expected, limit);
 }
 
-// One syn-runner process with its own workspace root and log file.
+// One syn-runner process with its own workspace root and log file, both
+// named after `name`.
 class RunnerProcess {
   public:
     RunnerProcess(const std::string& name, const std::vector<std::string>& agent,
                   const std::vector<std::string>& settings = {})
-        : log_("/tmp/syn-runner-test-" + name + ".log"), workspaceRoot_(kWorkspaceRoot) {
+        : log_("/tmp/syn-runner-test-" + name + ".log"),
+          workspaceRoot_(std::string(kWorkspaceRoot) + "/" + name) {
         std::vector<std::string> argv = {
             buildDir() + "/engine/runner/syn-runner", "--config", "/nonexistent/syn.conf",
             "--database-url", runnerLoginDatabaseUrl(), "--runner-id", name, "--agent-command",
