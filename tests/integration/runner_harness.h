@@ -24,7 +24,11 @@
 namespace syn::test::runner {
 
 inline constexpr const char* kDatabaseName = "syn_runner_test";
-inline constexpr const char* kWorkspaceRoot = "/tmp/syn-runner-test-workspaces";
+// Directory of this test process's runner logs and workspaces; the pid keeps
+// test runs from different build trees on one machine apart.
+inline std::string testRoot() {
+    return "/tmp/syn-runner-test-" + std::to_string(::getpid());
+}
 
 // Returns SYN_DATABASE_URL aimed at the runner tests' own database; libpq
 // takes the last dbname of a conninfo string.
@@ -54,7 +58,8 @@ inline void recreateDatabase() {
     // Errors are ignored: a process of the previous test that is still dying
     // may add a file meanwhile, and each runner uses its own subdirectory anyway.
     std::error_code ignored;
-    std::filesystem::remove_all(kWorkspaceRoot, ignored);
+    std::filesystem::remove_all(testRoot() + "/workspaces", ignored);
+    std::filesystem::create_directories(testRoot());
     {
         pg::Connection admin(databaseUrl());
         admin.execute(std::string("drop database if exists ") + kDatabaseName + " with (force)");
@@ -194,8 +199,8 @@ class RunnerProcess {
   public:
     RunnerProcess(const std::string& name, const std::vector<std::string>& agent,
                   const std::vector<std::string>& settings = {})
-        : log_("/tmp/syn-runner-test-" + name + ".log"),
-          workspaceRoot_(std::string(kWorkspaceRoot) + "/" + name) {
+        : log_(testRoot() + "/" + name + ".log"),
+          workspaceRoot_(testRoot() + "/workspaces/" + name) {
         std::vector<std::string> argv = {
             buildDir() + "/engine/runner/syn-runner", "--config", "/nonexistent/syn.conf",
             "--database-url", runnerLoginDatabaseUrl(), "--runner-id", name, "--agent-command",

@@ -59,7 +59,7 @@ class RunnerRecoveryTest : public CppUnit::TestFixture {
 
     void threeRunnersShareQueue() {
         syn::pg::Connection db(runnerDatabaseUrl());
-        const std::string log = "/tmp/syn-runner-test-shared-queue.log";
+        const std::string log = testRoot() + "/shared-queue.log";
         std::remove(log.c_str());
         std::vector<std::unique_ptr<RunnerProcess>> runners;
         for (const char* name : {"shared-a", "shared-b", "shared-c"}) {
