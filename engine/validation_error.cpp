@@ -25,6 +25,8 @@ constexpr TypeMessage kMessages[] = {
     {"extra_forbidden", "Extra inputs are not permitted"},
     {"int_parsing", "Input should be a valid integer, unable to parse string as an integer"},
     {"bool_parsing", "Input should be a valid boolean, unable to interpret input"},
+    {"int_type", "Input should be a valid integer"},
+    {"bool_type", "Input should be a valid boolean"},
     {"greater_than_equal", "Input should be greater than or equal to 1"},
     {"less_than_equal", "Input should be less than or equal to 100"},
     {"string_too_short", "String should have at least 1 character"},

@@ -45,12 +45,30 @@ struct Located {
 
 using Fields = std::map<std::string, Located>;
 
-std::string join(const std::string& prefix, const std::string& key) {
-    return prefix.empty() ? key : prefix + "." + key;
+// The file name problems in a JSON definition carry.
+const char* const kJsonFile = "request body";
+
+// The key a problem is about, as text for messages and as parts for the API.
+struct KeyPath {
+    std::string text;  // e.g. "phases[2].timeout_seconds"
+    Location parts;    // e.g. {"phases", 2, "timeout_seconds"}
+};
+
+KeyPath join(const KeyPath& prefix, const std::string& key) {
+    KeyPath path{prefix.text.empty() ? key : prefix.text + "." + key, prefix.parts};
+    path.parts.emplace_back(key);
+    return path;
 }
 
-std::string indexed(const std::string& prefix, size_t index) {
-    return prefix + "[" + std::to_string(index) + "]";
+KeyPath indexed(const KeyPath& prefix, size_t index) {
+    KeyPath path{prefix.text + "[" + std::to_string(index) + "]", prefix.parts};
+    path.parts.emplace_back(index);
+    return path;
+}
+
+// "phases[1]", for messages that point at another entry of a list.
+std::string entryName(const std::string& list, size_t index) {
+    return list + "[" + std::to_string(index) + "]";
 }
 
 // A quoted scalar ("300") is a string even when its text looks like a number.
@@ -97,52 +115,78 @@ bool splitFrontMatter(const std::string& text, std::string& yaml, std::string& b
 
 class Loader {
   public:
-    Loader(const fs::path& path) : input_(path) {}
+    // Reads the definition in the file or package directory at `path`.
+    explicit Loader(const fs::path& path) : input_(path) {}
+    // Checks a definition that arrived as JSON, where no files can be read.
+    Loader() : source_(Source::json), definitionFile_(kJsonFile) {}
 
     WorkflowDefinition load();
+    WorkflowDefinition read(const YAML::Node& root);
 
   private:
-    void report(const std::string& file, int line, const std::string& keyPath,
-                const std::string& message) {
-        problems_.push_back({file, line, keyPath, message});
+    enum class Source { file, directory, json };
+
+    void report(const std::string& file, int line, const KeyPath& keyPath,
+                const std::string& message, ProblemKind kind = ProblemKind::invalidValue) {
+        problems_.push_back({file, line, keyPath.text, message, kind, keyPath.parts});
     }
-    void report(const Located& at, const std::string& keyPath, const std::string& message) {
+    void report(const Located& at, const KeyPath& keyPath, const std::string& message,
+                ProblemKind kind = ProblemKind::invalidValue) {
         int mark = at.node.Mark().line;
-        report(at.file, mark < 0 ? 0 : mark + 1 + at.lineOffset, keyPath, message);
+        report(at.file, mark < 0 ? 0 : mark + 1 + at.lineOffset, keyPath, message, kind);
+    }
+
+    // YAML reads any scalar as a string, but JSON tells strings from numbers,
+    // booleans and null, so a JSON definition must quote its strings.
+    bool isString(const YAML::Node& node) const {
+        return node.IsScalar() && (source_ != Source::json || node.Tag() == "!");
+    }
+
+    // PostgreSQL text cannot contain NUL, which both JSON and YAML escapes can produce.
+    bool isStorable(const Located& at, const KeyPath& keyPath) {
+        if (at.node.Scalar().find('\0') == std::string::npos) {
+            return true;
+        }
+        report(at, keyPath, "must not contain the NUL character (\\u0000)");
+        return false;
     }
 
     std::optional<YAML::Node> parse(const std::string& text, const std::string& file,
                                     int lineOffset);
-    Fields collect(const Located& map, const std::string& keyPath,
+    Fields collect(const Located& map, const KeyPath& keyPath,
                    const std::set<std::string>& allowed);
 
     std::optional<std::string> text(const Fields& fields, const std::string& key,
-                                    const std::string& prefix, const Located* requiredIn = nullptr);
-    std::optional<int> integer(const Fields& fields, const std::string& key,
-                               const std::string& prefix, const Located* requiredIn = nullptr);
+                                    const KeyPath& prefix, const Located* requiredIn = nullptr);
+    std::optional<int> integer(const Fields& fields, const std::string& key, const KeyPath& prefix,
+                               const Located* requiredIn = nullptr);
     std::optional<bool> boolean(const Fields& fields, const std::string& key,
-                                const std::string& prefix);
+                                const KeyPath& prefix);
     std::optional<std::vector<std::string>> textList(const Fields& fields, const std::string& key,
-                                                     const std::string& prefix);
+                                                     const KeyPath& prefix);
     std::optional<std::string> identifier(const Fields& fields, const Located& owner,
-                                          const std::string& prefix);
+                                          const KeyPath& prefix);
 
     void readRepository(const Fields& fields, WorkflowDefinition& workflow);
     void readInputs(const Fields& fields, WorkflowDefinition& workflow);
     void readPhases(const Fields& fields, const Located& top, WorkflowDefinition& workflow);
-    std::optional<PhaseDefinition> readPhase(const Located& node, const std::string& prefix);
-    std::optional<fs::path> resolvePromptFile(const Located& at, const std::string& keyPath,
+    std::optional<PhaseDefinition> readPhase(const Located& node, const KeyPath& prefix);
+    std::optional<fs::path> choosePromptSource(const Fields& yaml, const Located& at,
+                                               const KeyPath& prefix,
+                                               const std::optional<std::string>& id,
+                                               PhaseDefinition& phase);
+    std::optional<fs::path> resolvePromptFile(const Located& at, const KeyPath& keyPath,
                                               const std::string& relative);
     void readPromptFile(const fs::path& file, PhaseDefinition& phase, Fields& frontMatter,
-                        const std::string& prefix);
-    void readPhaseSettings(const Fields& merged, const Located& at, const std::string& prefix,
+                        const KeyPath& prefix);
+    void readPhaseSettings(const Fields& merged, const Located& at, const KeyPath& prefix,
                            PhaseDefinition& phase);
     void checkUnusedPromptFiles();
 
+    Source source_ = Source::file;
     fs::path input_;
     fs::path directory_;      // the package directory as given, for messages and lookups
     fs::path canonicalRoot_;  // the same, symlinks resolved, for the escape check
-    bool isPackageDirectory_ = false;
     std::string definitionFile_;
     std::set<fs::path> usedPromptFiles_;
     std::vector<Problem> problems_;
@@ -153,17 +197,17 @@ std::optional<YAML::Node> Loader::parse(const std::string& text, const std::stri
     try {
         return YAML::Load(text);
     } catch (const YAML::ParserException& error) {
-        report(file, error.mark.line < 0 ? 0 : error.mark.line + 1 + lineOffset, "",
+        report(file, error.mark.line < 0 ? 0 : error.mark.line + 1 + lineOffset, {},
                "invalid YAML: " + error.msg);
         return std::nullopt;
     }
 }
 
-Fields Loader::collect(const Located& map, const std::string& keyPath,
+Fields Loader::collect(const Located& map, const KeyPath& keyPath,
                        const std::set<std::string>& allowed) {
     Fields fields;
     if (!map.node.IsMap()) {
-        report(map, keyPath, "must be a mapping of keys to values");
+        report(map, keyPath, "must be a mapping of keys to values", ProblemKind::notMapping);
         return fields;
     }
     for (const auto& entry : map.node) {
@@ -174,7 +218,7 @@ Fields Loader::collect(const Located& map, const std::string& keyPath,
                 names += (names.empty() ? "" : ", ") + name;
             }
             report({entry.first, map.file, map.lineOffset}, join(keyPath, key),
-                   "unknown key; allowed here: " + names);
+                   "unknown key; allowed here: " + names, ProblemKind::unknownKey);
             continue;
         }
         // An explicit null means the same as leaving the key out.
@@ -186,41 +230,44 @@ Fields Loader::collect(const Located& map, const std::string& keyPath,
 }
 
 std::optional<std::string> Loader::text(const Fields& fields, const std::string& key,
-                                        const std::string& prefix, const Located* requiredIn) {
+                                        const KeyPath& prefix, const Located* requiredIn) {
     auto found = fields.find(key);
     if (found == fields.end()) {
         if (requiredIn != nullptr) {
-            report(*requiredIn, join(prefix, key), "missing required key");
+            report(*requiredIn, join(prefix, key), "missing required key", ProblemKind::missingKey);
         }
         return std::nullopt;
     }
-    if (!found->second.node.IsScalar()) {
-        report(found->second, join(prefix, key), "must be a string");
+    if (!isString(found->second.node)) {
+        report(found->second, join(prefix, key), "must be a string", ProblemKind::notString);
+        return std::nullopt;
+    }
+    if (!isStorable(found->second, join(prefix, key))) {
         return std::nullopt;
     }
     return found->second.node.Scalar();
 }
 
 std::optional<int> Loader::integer(const Fields& fields, const std::string& key,
-                                   const std::string& prefix, const Located* requiredIn) {
+                                   const KeyPath& prefix, const Located* requiredIn) {
     auto found = fields.find(key);
     if (found == fields.end()) {
         if (requiredIn != nullptr) {
-            report(*requiredIn, join(prefix, key), "missing required key");
+            report(*requiredIn, join(prefix, key), "missing required key", ProblemKind::missingKey);
         }
         return std::nullopt;
     }
     int value = 0;
     if (!isPlainScalar(found->second.node) ||
         !YAML::convert<int>::decode(found->second.node, value)) {
-        report(found->second, join(prefix, key), "must be an integer");
+        report(found->second, join(prefix, key), "must be an integer", ProblemKind::notInteger);
         return std::nullopt;
     }
     return value;
 }
 
 std::optional<bool> Loader::boolean(const Fields& fields, const std::string& key,
-                                    const std::string& prefix) {
+                                    const KeyPath& prefix) {
     auto found = fields.find(key);
     if (found == fields.end()) {
         return std::nullopt;
@@ -228,7 +275,7 @@ std::optional<bool> Loader::boolean(const Fields& fields, const std::string& key
     bool value = false;
     if (!isPlainScalar(found->second.node) ||
         !YAML::convert<bool>::decode(found->second.node, value)) {
-        report(found->second, join(prefix, key), "must be true or false");
+        report(found->second, join(prefix, key), "must be true or false", ProblemKind::notBoolean);
         return std::nullopt;
     }
     return value;
@@ -236,21 +283,25 @@ std::optional<bool> Loader::boolean(const Fields& fields, const std::string& key
 
 std::optional<std::vector<std::string>> Loader::textList(const Fields& fields,
                                                          const std::string& key,
-                                                         const std::string& prefix) {
+                                                         const KeyPath& prefix) {
     auto found = fields.find(key);
     if (found == fields.end()) {
         return std::nullopt;
     }
     const Located& list = found->second;
     if (!list.node.IsSequence()) {
-        report(list, join(prefix, key), "must be a list of strings");
+        report(list, join(prefix, key), "must be a list of strings", ProblemKind::notList);
         return std::nullopt;
     }
     std::vector<std::string> values;
     for (size_t i = 0; i < list.node.size(); ++i) {
-        if (!list.node[i].IsScalar()) {
+        if (!isString(list.node[i])) {
             report({list.node[i], list.file, list.lineOffset}, indexed(join(prefix, key), i),
-                   "must be a string");
+                   "must be a string", ProblemKind::notString);
+            continue;
+        }
+        if (!isStorable({list.node[i], list.file, list.lineOffset},
+                        indexed(join(prefix, key), i))) {
             continue;
         }
         values.push_back(list.node[i].Scalar());
@@ -259,7 +310,7 @@ std::optional<std::vector<std::string>> Loader::textList(const Fields& fields,
 }
 
 std::optional<std::string> Loader::identifier(const Fields& fields, const Located& owner,
-                                              const std::string& prefix) {
+                                              const KeyPath& prefix) {
     std::optional<std::string> id = text(fields, "id", prefix, &owner);
     if (id && !std::regex_match(*id, kIdPattern)) {
         report(fields.at("id"), join(prefix, "id"),
@@ -274,7 +325,7 @@ std::optional<std::string> Loader::identifier(const Fields& fields, const Locate
 WorkflowDefinition Loader::load() {
     std::error_code error;
     if (fs::is_directory(input_, error)) {
-        isPackageDirectory_ = true;
+        source_ = Source::directory;
         directory_ = input_;
         definitionFile_ = (input_ / "workflow.yaml").string();
     } else {
@@ -285,7 +336,7 @@ WorkflowDefinition Loader::load() {
 
     std::optional<std::string> content = readFile(definitionFile_);
     if (!content) {
-        report(definitionFile_, 0, "",
+        report(definitionFile_, 0, {},
                "cannot be read; give a .yaml file or a directory with "
                "workflow.yaml");
         throw PackageError(problems_);
@@ -294,27 +345,30 @@ WorkflowDefinition Loader::load() {
     if (!root) {
         throw PackageError(problems_);
     }
+    return read(*root);
+}
 
-    Located top{*root, definitionFile_, 0};
-    Fields fields = collect(top, "", kWorkflowKeys);
-    if (!root->IsMap()) {
+WorkflowDefinition Loader::read(const YAML::Node& root) {
+    Located top{root, definitionFile_, 0};
+    Fields fields = collect(top, {}, kWorkflowKeys);
+    if (!root.IsMap()) {
         throw PackageError(problems_);
     }
     WorkflowDefinition workflow;
-    workflow.id = identifier(fields, top, "").value_or("");
-    workflow.name = text(fields, "name", "", &top).value_or("");
+    workflow.id = identifier(fields, top, {}).value_or("");
+    workflow.name = text(fields, "name", {}, &top).value_or("");
     if (fields.count("name") != 0 && workflow.name.empty()) {
-        report(fields.at("name"), "name", "must not be empty");
+        report(fields.at("name"), join({}, "name"), "must not be empty");
     }
-    workflow.description = text(fields, "description", "").value_or("");
-    workflow.type = text(fields, "type", "").value_or(workflow.type);
-    workflow.classification = text(fields, "classification", "").value_or(workflow.classification);
+    workflow.description = text(fields, "description", {}).value_or("");
+    workflow.type = text(fields, "type", {}).value_or(workflow.type);
+    workflow.classification = text(fields, "classification", {}).value_or(workflow.classification);
     readRepository(fields, workflow);
-    workflow.repos = textList(fields, "repos", "").value_or(std::vector<std::string>{});
-    workflow.requiresRepos = boolean(fields, "requires_repos", "").value_or(false);
+    workflow.repos = textList(fields, "repos", {}).value_or(std::vector<std::string>{});
+    workflow.requiresRepos = boolean(fields, "requires_repos", {}).value_or(false);
     readInputs(fields, workflow);
     readPhases(fields, top, workflow);
-    if (isPackageDirectory_) {
+    if (source_ == Source::directory) {
         checkUnusedPromptFiles();
     }
 
@@ -329,12 +383,13 @@ void Loader::readRepository(const Fields& fields, WorkflowDefinition& workflow) 
     if (found == fields.end()) {
         return;
     }
-    Fields repository = collect(found->second, "repository", kRepositoryKeys);
+    KeyPath path = join({}, "repository");
+    Fields repository = collect(found->second, path, kRepositoryKeys);
     if (!found->second.node.IsMap()) {
         return;
     }
-    workflow.repositoryUrl = text(repository, "url", "repository", &found->second);
-    workflow.repositoryRef = text(repository, "ref", "repository");
+    workflow.repositoryUrl = text(repository, "url", path, &found->second);
+    workflow.repositoryRef = text(repository, "ref", path);
 }
 
 void Loader::readInputs(const Fields& fields, WorkflowDefinition& workflow) {
@@ -343,15 +398,16 @@ void Loader::readInputs(const Fields& fields, WorkflowDefinition& workflow) {
         return;
     }
     const Located& list = found->second;
+    KeyPath path = join({}, "inputs");
     if (!list.node.IsSequence()) {
-        report(list, "inputs", "must be a list of inputs");
+        report(list, path, "must be a list of inputs", ProblemKind::notList);
         return;
     }
 
     std::map<std::string, size_t> seen;
     for (size_t i = 0; i < list.node.size(); ++i) {
         Located at{list.node[i], list.file, 0};
-        std::string prefix = indexed("inputs", i);
+        KeyPath prefix = indexed(path, i);
         Fields input = collect(at, prefix, kInputKeys);
         if (!at.node.IsMap()) {
             continue;
@@ -360,11 +416,11 @@ void Loader::readInputs(const Fields& fields, WorkflowDefinition& workflow) {
         InputDefinition definition;
         definition.name = text(input, "name", prefix, &at).value_or("");
         if (input.count("name") != 0 && definition.name.empty()) {
-            report(input.at("name"), prefix + ".name", "must not be empty");
+            report(input.at("name"), join(prefix, "name"), "must not be empty");
         } else if (!definition.name.empty() && !seen.emplace(definition.name, i).second) {
-            report(input.at("name"), prefix + ".name",
+            report(input.at("name"), join(prefix, "name"),
                    "duplicate input name '" + definition.name + "', already declared by " +
-                       indexed("inputs", seen[definition.name]));
+                       entryName("inputs", seen[definition.name]));
         }
         definition.description = text(input, "description", prefix).value_or("");
         definition.required = boolean(input, "required", prefix).value_or(true);
@@ -374,14 +430,20 @@ void Loader::readInputs(const Fields& fields, WorkflowDefinition& workflow) {
 }
 
 void Loader::readPhases(const Fields& fields, const Located& top, WorkflowDefinition& workflow) {
+    KeyPath path = join({}, "phases");
     auto found = fields.find("phases");
     if (found == fields.end()) {
-        report(top, "phases", "missing required key; a workflow needs at least one phase");
+        report(top, path, "missing required key; a workflow needs at least one phase",
+               ProblemKind::missingKey);
         return;
     }
     const Located& list = found->second;
-    if (!list.node.IsSequence() || list.node.size() == 0) {
-        report(list, "phases", "must be a list of at least one phase");
+    if (!list.node.IsSequence()) {
+        report(list, path, "must be a list of at least one phase", ProblemKind::notList);
+        return;
+    }
+    if (list.node.size() == 0) {
+        report(list, path, "must be a list of at least one phase");
         return;
     }
 
@@ -389,20 +451,20 @@ void Loader::readPhases(const Fields& fields, const Located& top, WorkflowDefini
     std::map<int, size_t> orders;
     for (size_t i = 0; i < list.node.size(); ++i) {
         Located at{list.node[i], list.file, 0};
-        std::string prefix = indexed("phases", i);
+        KeyPath prefix = indexed(path, i);
         std::optional<PhaseDefinition> phase = readPhase(at, prefix);
         if (!phase) {
             continue;
         }
         if (!phase->id.empty() && !ids.emplace(phase->id, i).second) {
-            report(at, prefix + ".id",
+            report(at, join(prefix, "id"),
                    "duplicate phase id '" + phase->id + "', already used by " +
-                       indexed("phases", ids[phase->id]));
+                       entryName("phases", ids[phase->id]));
         }
         if (!orders.emplace(phase->order, i).second) {
-            report(at, prefix + ".order",
+            report(at, join(prefix, "order"),
                    "duplicate order " + std::to_string(phase->order) + ", already used by " +
-                       indexed("phases", orders[phase->order]));
+                       entryName("phases", orders[phase->order]));
         }
         workflow.phases.push_back(*phase);
     }
@@ -411,7 +473,7 @@ void Loader::readPhases(const Fields& fields, const Located& top, WorkflowDefini
         [](const PhaseDefinition& a, const PhaseDefinition& b) { return a.order < b.order; });
 }
 
-std::optional<PhaseDefinition> Loader::readPhase(const Located& at, const std::string& prefix) {
+std::optional<PhaseDefinition> Loader::readPhase(const Located& at, const KeyPath& prefix) {
     Fields yaml = collect(at, prefix, kPhaseKeys);
     if (!at.node.IsMap()) {
         return std::nullopt;
@@ -419,33 +481,8 @@ std::optional<PhaseDefinition> Loader::readPhase(const Located& at, const std::s
     PhaseDefinition phase;
     std::optional<std::string> id = identifier(yaml, at, prefix);
     phase.id = id.value_or("");
-
-    // Pick the prompt source: inline, named file, or phases/<id>.md.
     bool hasTemplate = yaml.count("prompt_template") != 0;
-    bool hasFile = yaml.count("prompt_file") != 0;
-    std::optional<fs::path> promptPath;
-    if (hasTemplate && hasFile) {
-        report(yaml.at("prompt_file"), prefix + ".prompt_file",
-               "set either prompt_template or prompt_file, not both");
-    } else if (hasFile) {
-        phase.promptFile = text(yaml, "prompt_file", prefix);
-        if (phase.promptFile) {
-            promptPath = resolvePromptFile(yaml.at("prompt_file"), prefix + ".prompt_file",
-                                           *phase.promptFile);
-        }
-    } else if (!hasTemplate) {
-        std::string implicit = id ? "phases/" + *id + ".md" : "";
-        if (isPackageDirectory_ && id && fs::exists(directory_ / implicit)) {
-            phase.promptFile = implicit;
-            promptPath = resolvePromptFile(at, prefix, implicit);
-        } else if (isPackageDirectory_) {
-            report(
-                at, prefix + ".prompt_template",
-                "missing; set prompt_template or prompt_file, or add phases/" + phase.id + ".md");
-        } else {
-            report(at, prefix + ".prompt_template", "missing; set prompt_template or prompt_file");
-        }
-    }
+    std::optional<fs::path> promptPath = choosePromptSource(yaml, at, prefix, id, phase);
 
     Fields merged;
     if (promptPath) {
@@ -461,23 +498,71 @@ std::optional<PhaseDefinition> Loader::readPhase(const Located& at, const std::s
 
     if ((promptPath || hasTemplate) &&
         phase.promptTemplate.find_first_not_of(" \t\r\n") == std::string::npos) {
-        report(at, prefix + ".prompt_template", "the prompt is empty");
+        report(at, join(prefix, "prompt_template"), "the prompt is empty");
     }
     return phase;
 }
 
-void Loader::readPhaseSettings(const Fields& merged, const Located& at, const std::string& prefix,
+// Picks the prompt source: inline, named file, or phases/<id>.md. Returns the
+// file to read, or nothing when the prompt is inline or no source is valid.
+std::optional<fs::path> Loader::choosePromptSource(const Fields& yaml, const Located& at,
+                                                   const KeyPath& prefix,
+                                                   const std::optional<std::string>& id,
+                                                   PhaseDefinition& phase) {
+    bool hasTemplate = yaml.count("prompt_template") != 0;
+    bool hasFile = yaml.count("prompt_file") != 0;
+    KeyPath filePath = join(prefix, "prompt_file");
+    KeyPath templatePath = join(prefix, "prompt_template");
+    if (hasFile && source_ == Source::json) {
+        report(yaml.at("prompt_file"), filePath,
+               "prompt_file is not accepted in a JSON definition because the server cannot "
+               "read the client's files; send the prompt text as prompt_template");
+        return std::nullopt;
+    }
+    if (hasTemplate && hasFile) {
+        report(yaml.at("prompt_file"), filePath,
+               "set either prompt_template or prompt_file, not both");
+        return std::nullopt;
+    }
+    if (hasFile) {
+        phase.promptFile = text(yaml, "prompt_file", prefix);
+        if (!phase.promptFile) {
+            return std::nullopt;
+        }
+        return resolvePromptFile(yaml.at("prompt_file"), filePath, *phase.promptFile);
+    }
+    if (hasTemplate) {
+        return std::nullopt;
+    }
+
+    std::string implicit = id ? "phases/" + *id + ".md" : "";
+    if (source_ == Source::directory && id && fs::exists(directory_ / implicit)) {
+        phase.promptFile = implicit;
+        return resolvePromptFile(at, prefix, implicit);
+    }
+    if (source_ == Source::directory) {
+        report(at, templatePath,
+               "missing; set prompt_template or prompt_file, or add phases/" + phase.id + ".md");
+    } else if (source_ == Source::json) {
+        report(at, templatePath, "missing required key", ProblemKind::missingKey);
+    } else {
+        report(at, templatePath, "missing; set prompt_template or prompt_file");
+    }
+    return std::nullopt;
+}
+
+void Loader::readPhaseSettings(const Fields& merged, const Located& at, const KeyPath& prefix,
                                PhaseDefinition& phase) {
     phase.name = text(merged, "name", prefix, &at).value_or("");
     if (merged.count("name") != 0 && phase.name.empty()) {
-        report(merged.at("name"), prefix + ".name", "must not be empty");
+        report(merged.at("name"), join(prefix, "name"), "must not be empty");
     }
     phase.order = integer(merged, "order", prefix, &at).value_or(0);
     phase.description = text(merged, "description", prefix).value_or("");
     phase.model = text(merged, "model", prefix);
     if (std::optional<int> timeout = integer(merged, "timeout_seconds", prefix)) {
         if (*timeout <= 0) {
-            report(merged.at("timeout_seconds"), prefix + ".timeout_seconds",
+            report(merged.at("timeout_seconds"), join(prefix, "timeout_seconds"),
                    "must be a positive number of seconds");
         } else {
             phase.timeoutSeconds = *timeout;
@@ -485,7 +570,8 @@ void Loader::readPhaseSettings(const Fields& merged, const Located& at, const st
     }
     if (std::optional<int> maxTokens = integer(merged, "max_tokens", prefix)) {
         if (*maxTokens <= 0) {
-            report(merged.at("max_tokens"), prefix + ".max_tokens", "must be a positive integer");
+            report(merged.at("max_tokens"), join(prefix, "max_tokens"),
+                   "must be a positive integer");
         } else {
             phase.maxTokens = maxTokens;
         }
@@ -495,7 +581,7 @@ void Loader::readPhaseSettings(const Fields& merged, const Located& at, const st
     phase.argumentHint = text(merged, "argument_hint", prefix);
 }
 
-std::optional<fs::path> Loader::resolvePromptFile(const Located& at, const std::string& keyPath,
+std::optional<fs::path> Loader::resolvePromptFile(const Located& at, const KeyPath& keyPath,
                                                   const std::string& relative) {
     std::error_code error;
     fs::path resolved = fs::canonical(directory_ / relative, error);
@@ -520,11 +606,11 @@ std::optional<fs::path> Loader::resolvePromptFile(const Located& at, const std::
 }
 
 void Loader::readPromptFile(const fs::path& file, PhaseDefinition& phase, Fields& frontMatter,
-                            const std::string& prefix) {
+                            const KeyPath& prefix) {
     std::string display = (directory_ / *phase.promptFile).string();
     std::optional<std::string> content = readFile(file);
     if (!content) {
-        report(display, 0, "", "cannot be read");
+        report(display, 0, {}, "cannot be read");
         return;
     }
 
@@ -533,7 +619,7 @@ void Loader::readPromptFile(const fs::path& file, PhaseDefinition& phase, Fields
     bool unclosed = false;
     if (!splitFrontMatter(*content, yaml, body, unclosed)) {
         if (unclosed) {
-            report(display, 1, "", "front matter opened with --- is never closed by a --- line");
+            report(display, 1, {}, "front matter opened with --- is never closed by a --- line");
         }
         phase.promptTemplate = *content;
         return;
@@ -562,11 +648,45 @@ void Loader::checkUnusedPromptFiles() {
     std::sort(files.begin(), files.end());
     for (const fs::path& file : files) {
         if (usedPromptFiles_.count(fs::weakly_canonical(file, error)) == 0) {
-            report(file.string(), 0, "",
+            report(file.string(), 0, {},
                    "prompt file is not used by any phase; name it after a phase id or "
                    "reference it with prompt_file");
         }
     }
+}
+
+// Builds the YAML tree of a JSON document. Strings get the "!" tag of a
+// quoted YAML scalar, so the loader can tell "30" from 30.
+YAML::Node toYaml(const json::Value& value) {
+    using Kind = json::Value::Kind;
+    switch (value.kind) {
+        case Kind::Null:
+            return YAML::Node(YAML::NodeType::Null);
+        case Kind::Boolean:
+            return YAML::Node(value.boolean ? "true" : "false");
+        case Kind::Number:
+            return YAML::Node(value.text);
+        case Kind::String: {
+            YAML::Node node(value.text);
+            node.SetTag("!");
+            return node;
+        }
+        case Kind::Array: {
+            YAML::Node node(YAML::NodeType::Sequence);
+            for (const json::Value& item : value.items) {
+                node.push_back(toYaml(item));
+            }
+            return node;
+        }
+        case Kind::Object: {
+            YAML::Node node(YAML::NodeType::Map);
+            for (const json::Member& member : value.members) {
+                node[member.key] = toYaml(member.value);
+            }
+            return node;
+        }
+    }
+    return YAML::Node();
 }
 
 Poco::Dynamic::Var optionalValue(const std::optional<std::string>& value) {
@@ -611,6 +731,10 @@ PackageError::PackageError(std::vector<Problem> problems)
 
 WorkflowDefinition loadPackage(const fs::path& path) {
     return Loader(path).load();
+}
+
+WorkflowDefinition readJsonDefinition(const json::Value& definition) {
+    return Loader().read(toYaml(definition));
 }
 
 std::string toJson(const WorkflowDefinition& workflow) {

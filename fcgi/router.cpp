@@ -12,6 +12,7 @@
 #include "handler.h"
 #include "json_response.h"
 #include "path.h"
+#include "workflow_create_handler.h"
 #include "workflow_handler.h"
 
 namespace syn::fcgi {
@@ -29,6 +30,7 @@ struct Route {
 // match the same path; the literal route comes first.
 const Route kRoutes[] = {
     {"GET", {"workflows"}, 1, handleWorkflowList},
+    {"POST", {"workflows"}, 1, handleCreateWorkflow},
     {"GET", {"workflows", "executions", "active"}, 3, handleActiveExecutions},
     {"GET", {"workflows", "{}"}, 2, handleWorkflow},
     {"POST", {"workflows", "{}", "execute"}, 3, handleExecute},

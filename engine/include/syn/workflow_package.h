@@ -16,6 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "syn/json_value.h"
+#include "syn/validation_error.h"
+
 namespace syn::package {
 
 struct InputDefinition {
@@ -55,12 +58,27 @@ struct WorkflowDefinition {
     std::vector<PhaseDefinition> phases;
 };
 
+// The rule a problem breaks, so that the HTTP API can report it with the
+// matching pydantic error type.
+enum class ProblemKind {
+    invalidValue,  // a value of the right type that breaks a rule
+    missingKey,
+    unknownKey,
+    notString,
+    notInteger,
+    notBoolean,
+    notList,
+    notMapping,
+};
+
 // One thing wrong with a package. `line` is 1-based, 0 when unknown.
 struct Problem {
     std::string file;
     int line = 0;
     std::string keyPath;  // e.g. "phases[2].timeout_seconds"; empty for the whole file
     std::string message;
+    ProblemKind kind = ProblemKind::invalidValue;
+    Location location;  // keyPath as parts, e.g. {"phases", 2, "timeout_seconds"}
 
     // Formats as "FILE:LINE: KEY: MESSAGE", leaving out the parts that are empty.
     std::string describe() const;
@@ -79,6 +97,12 @@ class PackageError : public std::runtime_error {
 // Loads a workflow from a .yaml file or a package directory. Throws
 // PackageError listing every problem found.
 WorkflowDefinition loadPackage(const std::filesystem::path& path);
+
+// Checks a definition sent as a JSON document with the same rules as
+// loadPackage. Every string must be a JSON string, and prompt_file is
+// rejected because there is no package directory to read it from. Throws
+// PackageError listing every problem, with file "request body".
+WorkflowDefinition readJsonDefinition(const json::Value& definition);
 
 // The merged definition as JSON: every key with defaults applied and each
 // prompt_template filled from its file. Stored in syn.workflows.definition.
