@@ -61,6 +61,7 @@ RunnerSettings readRunnerSettings(const Poco::Util::AbstractConfiguration& confi
     }
     settings.slots = positiveInt(config, "runner.slots");
     settings.pollIntervalMs = positiveInt(config, "runner.poll_interval_ms");
+    settings.notifications = config.getBool("runner.notifications");
     settings.leaseSeconds = positiveInt(config, "runner.lease_seconds");
     settings.heartbeatSeconds = positiveInt(config, "runner.heartbeat_seconds");
     if (settings.heartbeatSeconds >= settings.leaseSeconds) {

@@ -101,7 +101,9 @@ void ListenerTask::runTask() {
 }
 
 void ListenerTask::listen(pg::Connection& db) {
-    db.execute("listen syn_execution_queued");
+    if (context_.settings.notifications) {
+        db.execute("listen syn_execution_queued");
+    }
     db.execute("listen syn_execution_control");
     // Notifications sent while this connection was down are lost, so look now.
     context_.pool.wake();

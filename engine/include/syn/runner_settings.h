@@ -16,6 +16,7 @@ struct RunnerSettings {
     std::string runnerId;  // host:pid unless runner.id is set
     int slots = 4;
     int pollIntervalMs = 2000;
+    bool notifications = true;  // LISTEN for queued executions, besides polling
     int leaseSeconds = 30;
     int heartbeatSeconds = 10;
     int maxAttempts = 3;
