@@ -56,27 +56,27 @@ wait_until_done() {
     exit 1
 }
 
-# Sends DISPATCH_COUNT execute calls one after another, spaced so that none
-# waits for a busy slot, then prints "p50_ms p99_ms" of the time from the
-# execution's creation to its phase's start. created_at is taken before the
-# commit that precedes the response, so the figure slightly overstates the
-# latency seen from the response.
+# Sends DISPATCH_COUNT execute calls one after another (syn_bench_dispatch),
+# spaced so that none waits for a busy slot, and prints "p50_ms p99_ms" of the time from each
+# response's arrival (this host's clock) to its phase's started_at (the
+# database's clock on this same host).
 measure_dispatch() {
     local task=$1
-    for _ in $(seq 1 "$DISPATCH_COUNT"); do
-        curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
-            -d "{\"task\": \"$task\"}" \
-            "http://127.0.0.1:$API_PORT/workflows/bench-one-phase/execute"
-        sleep 0.02
-    done
+    local arrivals=$BENCH_DIR/arrivals-$task
+    "$BUILD_DIR/tests/syn_bench_dispatch" 127.0.0.1 "$API_PORT" bench-one-phase \
+        "$DISPATCH_COUNT" "$task" >"$arrivals"
     wait_until_done "$task"
-    sql_value "select round(percentile_cont(0.5) within group (order by ms)::numeric, 2),
-                      round(percentile_cont(0.99) within group (order by ms)::numeric, 2)
-               from (select extract(epoch from p.started_at - e.created_at) * 1000 as ms
-                     from syn.executions e
-                     join syn.execution_phases p on p.execution_id = e.id
-                     where e.task = '$task' and e.status = 'completed') latencies" |
-        tr '|' ' '
+    psql -X -q -t -A -d "$SYN_DATABASE_URL" <<SQL | tr '|' ' '
+create temporary table arrivals (execution_id text, arrived double precision);
+\\copy arrivals from '$arrivals' with (delimiter ' ')
+select round(percentile_cont(0.5) within group (order by ms)::numeric, 2),
+       round(percentile_cont(0.99) within group (order by ms)::numeric, 2)
+from (select (extract(epoch from p.started_at) - a.arrived) * 1000 as ms
+      from arrivals a
+      join syn.executions e on e.id = a.execution_id
+      join syn.execution_phases p on p.execution_id = e.id
+      where e.status = 'completed') latencies;
+SQL
 }
 
 # Queues THROUGHPUT_COUNT one-phase executions with the API's own SQL while
