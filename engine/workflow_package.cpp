@@ -356,8 +356,9 @@ WorkflowDefinition Loader::read(const YAML::Node& root) {
     }
     WorkflowDefinition workflow;
     workflow.id = identifier(fields, top, {}).value_or("");
-    workflow.name = text(fields, "name", {}, &top).value_or("");
-    if (fields.count("name") != 0 && workflow.name.empty()) {
+    std::optional<std::string> name = text(fields, "name", {}, &top);
+    workflow.name = name.value_or("");
+    if (name && name->empty()) {
         report(fields.at("name"), join({}, "name"), "must not be empty");
     }
     workflow.description = text(fields, "description", {}).value_or("");
@@ -414,8 +415,9 @@ void Loader::readInputs(const Fields& fields, WorkflowDefinition& workflow) {
         }
 
         InputDefinition definition;
-        definition.name = text(input, "name", prefix, &at).value_or("");
-        if (input.count("name") != 0 && definition.name.empty()) {
+        std::optional<std::string> name = text(input, "name", prefix, &at);
+        definition.name = name.value_or("");
+        if (name && name->empty()) {
             report(input.at("name"), join(prefix, "name"), "must not be empty");
         } else if (!definition.name.empty() && !seen.emplace(definition.name, i).second) {
             report(input.at("name"), join(prefix, "name"),
@@ -553,8 +555,9 @@ std::optional<fs::path> Loader::choosePromptSource(const Fields& yaml, const Loc
 
 void Loader::readPhaseSettings(const Fields& merged, const Located& at, const KeyPath& prefix,
                                PhaseDefinition& phase) {
-    phase.name = text(merged, "name", prefix, &at).value_or("");
-    if (merged.count("name") != 0 && phase.name.empty()) {
+    std::optional<std::string> name = text(merged, "name", prefix, &at);
+    phase.name = name.value_or("");
+    if (name && name->empty()) {
         report(merged.at("name"), join(prefix, "name"), "must not be empty");
     }
     phase.order = integer(merged, "order", prefix, &at).value_or(0);

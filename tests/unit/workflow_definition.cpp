@@ -98,6 +98,7 @@ class WorkflowDefinitionTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(defaultsApplyAndNullMeansAbsent);
     CPPUNIT_TEST(numberForStringRejected);
     CPPUNIT_TEST(quotedIntegerRejected);
+    CPPUNIT_TEST(nonStringNameReportedOnce);
     CPPUNIT_TEST(booleanAsStringRejected);
     CPPUNIT_TEST(promptFileRejected);
     CPPUNIT_TEST(missingPromptTemplateIsMissingKey);
@@ -173,6 +174,18 @@ class WorkflowDefinitionTest : public CppUnit::TestFixture {
 
         Problem fraction = onlyProblem(definition(R"(, "timeout_seconds": 1.5)"));
         CPPUNIT_ASSERT(fraction.kind == ProblemKind::notInteger);
+    }
+
+    void nonStringNameReportedOnce() {
+        Problem problem = onlyProblem(R"({"id": "wf", "name": 3, "phases": [
+            {"id": "one", "name": "One", "order": 1, "prompt_template": "A."}]})");
+        CPPUNIT_ASSERT(problem.kind == ProblemKind::notString);
+        CPPUNIT_ASSERT_EQUAL(std::string("name"), describe(problem.location));
+
+        Problem phase = onlyProblem(R"({"id": "wf", "name": "W", "phases": [
+            {"id": "one", "name": ["One"], "order": 1, "prompt_template": "A."}]})");
+        CPPUNIT_ASSERT(phase.kind == ProblemKind::notString);
+        CPPUNIT_ASSERT_EQUAL(std::string("phases.0.name"), describe(phase.location));
     }
 
     void booleanAsStringRejected() {
