@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -174,6 +175,7 @@ AgentProcess::AgentProcess(const AgentLaunch& launch) : input_(launch.input) {
     // Both sides call setpgid so the group exists before either relies on it.
     ::setpgid(pid, pid);
     pid_ = pid;
+    exitNotice_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     for (int fd : {in[0], out[1], err[1], report[1]}) {
         ::close(fd);
     }
@@ -203,6 +205,9 @@ AgentProcess::~AgentProcess() {
     if (!reaped_ && pid_ > 0) {
         ::kill(-pid_, SIGKILL);
         ::waitpid(pid_, nullptr, 0);
+    }
+    if (exitNotice_ >= 0) {
+        ::close(exitNotice_);
     }
     closeStdin();
     for (int fd : {stdout_, stderr_}) {
@@ -283,7 +288,7 @@ AgentResult AgentProcess::wait(const AgentLimits& limits, const std::atomic<Stop
 }
 
 void AgentProcess::pumpPipes(AgentResult& result, const AgentLimits& limits) {
-    pollfd fds[3];
+    pollfd fds[4];
     nfds_t count = 0;
     for (int fd : {stdout_, stderr_}) {
         if (fd >= 0) {
@@ -292,6 +297,9 @@ void AgentProcess::pumpPipes(AgentResult& result, const AgentLimits& limits) {
     }
     if (stdin_ >= 0) {
         fds[count++] = {stdin_, POLLOUT, 0};
+    }
+    if (!reaped_ && exitNotice_ >= 0) {
+        fds[count++] = {exitNotice_, POLLIN, 0};
     }
     if (count == 0) {
         ::usleep(kPollMilliseconds * 1000);
@@ -303,8 +311,8 @@ void AgentProcess::pumpPipes(AgentResult& result, const AgentLimits& limits) {
 
     char buffer[65536];
     for (nfds_t i = 0; i < count; ++i) {
-        if (fds[i].revents == 0) {
-            continue;
+        if (fds[i].revents == 0 || fds[i].fd == exitNotice_) {
+            continue;  // the caller's waitpid collects the exit
         }
         if (fds[i].fd == stdin_) {
             writeInput();

@@ -83,7 +83,7 @@ SQL
 # no runner runs, then starts one runner and prints the executions completed
 # per second from the first claim to the last completion.
 measure_throughput() {
-    local task=throughput
+    local task=throughput-$RANDOM
     local sql=$BENCH_DIR/sql
     (cd "$BENCH_DIR" && pgbench -n -M prepared -c 4 -j 2 -t $((THROUGHPUT_COUNT / 4)) \
         -D p1=bench-one-phase -D "p3=$task" -D "p4={\"task\": \"$task\"}" -D 'p5={}' \

@@ -88,6 +88,10 @@ class AgentProcess {
     int stdin_ = -1;
     int stdout_ = -1;
     int stderr_ = -1;
+    // A pidfd that polls readable once the agent exits, so the wait loop
+    // wakes at the exit instead of at its next 50 ms tick; -1 when the
+    // kernel has no pidfd_open.
+    int exitNotice_ = -1;
     std::string input_;
     size_t inputWritten_ = 0;
 };
