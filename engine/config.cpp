@@ -70,6 +70,9 @@ const std::vector<Setting>& settings() {
          "connect"},
         {"fcgi.shutdown_grace_seconds", "SYN_FCGI_SHUTDOWN_GRACE_SECONDS", "20", "seconds",
          "time workers get to finish requests in flight after SIGTERM before they are killed"},
+        {"runner.workflows", "SYN_RUNNER_WORKFLOWS", "", "comma-separated workflow ids",
+         "claim only executions of these workflows, for runners dedicated to them; empty "
+         "claims every workflow"},
     };
     return table;
 }

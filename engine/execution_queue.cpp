@@ -28,11 +28,13 @@ const char* kClearLease = "claimed_by = null, lease_token = null, lease_expires_
 
 }  // namespace
 
-ExecutionQueue::ExecutionQueue(pg::Connection& db, std::string runnerId, int leaseSeconds)
+ExecutionQueue::ExecutionQueue(pg::Connection& db, std::string runnerId, int leaseSeconds,
+                               std::vector<std::string> workflows)
     : db_(db),
       runnerId_(std::move(runnerId)),
       actor_("runner:" + runnerId_),
-      leaseSeconds_(std::to_string(leaseSeconds)) {}
+      leaseSeconds_(std::to_string(leaseSeconds)),
+      workflowsArray_(pg::arrayLiteral(workflows)) {}
 
 void ExecutionQueue::rollbackQuietly() {
     try {
@@ -81,6 +83,7 @@ std::optional<ClaimedExecution> ExecutionQueue::claim() {
         // SKIP LOCKED lets many runners claim at once without waiting on each other.
         pg::Result row = db_.execute(
             "with next as (select id from syn.executions where status = 'pending' "
+            "              and (cardinality($3::text[]) = 0 or workflow_id = any($3::text[])) "
             "              order by created_at, id limit 1 for update skip locked) "
             "update syn.executions e set status = 'running', "
             "  started_at = coalesce(e.started_at, now()), claimed_by = $1, "
@@ -93,7 +96,7 @@ std::optional<ClaimedExecution> ExecutionQueue::claim() {
             "from next where e.id = next.id "
             "returning e.id, e.lease_token, e.workflow_id, e.task, e.inputs::text, e.repos, "
             "  e.attempts",
-            {runnerId_, leaseSeconds_});
+            {runnerId_, leaseSeconds_, workflowsArray_});
         if (row.rows() == 0) {
             db_.execute("commit");
             return std::nullopt;

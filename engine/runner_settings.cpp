@@ -6,6 +6,9 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Process.h>
 
+#include <regex>
+#include <sstream>
+
 namespace syn {
 
 namespace {
@@ -52,6 +55,34 @@ std::vector<std::string> parseAgentCommand(const std::string& json) {
     return argv;
 }
 
+std::vector<std::string> parseWorkflowList(const std::string& text) {
+    // The same form as workflow ids that synctl and POST /workflows accept.
+    static const std::regex idPattern("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    std::vector<std::string> ids;
+    if (text.find_first_not_of(" \t") == std::string::npos) {
+        return ids;
+    }
+    // getline yields no item after a trailing comma, so it is caught here.
+    if (text.find_last_not_of(" \t") == text.rfind(',')) {
+        throw Poco::InvalidArgumentException("runner.workflows ends with a comma: \"" + text +
+                                             "\"");
+    }
+    std::istringstream items(text);
+    for (std::string item; std::getline(items, item, ',');) {
+        size_t first = item.find_first_not_of(" \t");
+        size_t last = item.find_last_not_of(" \t");
+        std::string id = first == std::string::npos ? "" : item.substr(first, last - first + 1);
+        if (!std::regex_match(id, idPattern)) {
+            throw Poco::InvalidArgumentException(
+                "runner.workflows must list workflow ids separated by commas, such as "
+                "\"review,triage\"; \"" +
+                id + "\" in \"" + text + "\" is not a workflow id");
+        }
+        ids.push_back(id);
+    }
+    return ids;
+}
+
 RunnerSettings readRunnerSettings(const Poco::Util::AbstractConfiguration& config) {
     RunnerSettings settings;
     settings.runnerId = config.getString("runner.id", "");
@@ -60,6 +91,7 @@ RunnerSettings readRunnerSettings(const Poco::Util::AbstractConfiguration& confi
             Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id());
     }
     settings.slots = positiveInt(config, "runner.slots");
+    settings.workflows = parseWorkflowList(config.getString("runner.workflows", ""));
     settings.pollIntervalMs = positiveInt(config, "runner.poll_interval_ms");
     settings.notifications = config.getBool("runner.notifications");
     settings.leaseSeconds = positiveInt(config, "runner.lease_seconds");

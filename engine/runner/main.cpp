@@ -122,9 +122,12 @@ class RunnerApplication : public Poco::Util::ServerApplication {
         for (int i = 0; i < settings.slots; ++i) {
             tasks.start(new SlotTask(context, i));
         }
-        logger().information("Runner %s started: %d slots, agent %s, workspaces under %s",
-                             settings.runnerId, settings.slots,
-                             config().getString("runner.agent_command"), settings.workspaceRoot);
+        std::string workflows = config().getString("runner.workflows", "");
+        logger().information(
+            "Runner %s started: %d slots, agent %s, workspaces under %s, claiming %s",
+            settings.runnerId, settings.slots, config().getString("runner.agent_command"),
+            settings.workspaceRoot,
+            settings.workflows.empty() ? std::string("every workflow") : "workflows " + workflows);
         sd_notify(0, "READY=1");
 
         waitForTerminationRequest();

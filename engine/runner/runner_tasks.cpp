@@ -47,7 +47,8 @@ void SlotTask::runTask() {
             continue;
         }
 
-        ExecutionQueue queue(*db, context_.settings.runnerId, context_.settings.leaseSeconds);
+        ExecutionQueue queue(*db, context_.settings.runnerId, context_.settings.leaseSeconds,
+                             context_.settings.workflows);
         std::optional<ClaimedExecution> claimed;
         try {
             claimed = queue.claim();

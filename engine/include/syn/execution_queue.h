@@ -55,9 +55,13 @@ struct PhaseOutcome {
 // the lease is no longer held. Database failures throw pg::Error.
 class ExecutionQueue {
   public:
-    ExecutionQueue(pg::Connection& db, std::string runnerId, int leaseSeconds);
+    // `workflows` limits claim() to executions of those workflow ids; empty
+    // claims executions of every workflow.
+    ExecutionQueue(pg::Connection& db, std::string runnerId, int leaseSeconds,
+                   std::vector<std::string> workflows = {});
 
-    // Claims the oldest pending execution, or returns nothing when none is free.
+    // Claims the oldest pending execution of the queue's workflows, or returns
+    // nothing when none is free.
     std::optional<ClaimedExecution> claim();
 
     std::vector<PhaseRecord> loadPhases(const std::string& executionId);
@@ -98,6 +102,7 @@ class ExecutionQueue {
     std::string runnerId_;
     std::string actor_;
     std::string leaseSeconds_;
+    std::string workflowsArray_;  // PostgreSQL array literal, "{}" for every workflow
 };
 
 }  // namespace syn

@@ -15,6 +15,7 @@ namespace syn {
 struct RunnerSettings {
     std::string runnerId;  // host:pid unless runner.id is set
     int slots = 4;
+    std::vector<std::string> workflows;  // claimed workflow ids; empty for every workflow
     int pollIntervalMs = 2000;
     bool notifications = true;  // LISTEN for queued executions, besides polling
     int leaseSeconds = 30;
@@ -33,6 +34,11 @@ struct RunnerSettings {
 // Reads and validates the runner.* keys. Throws Poco::InvalidArgumentException
 // naming the key and the expected form when a value is invalid.
 RunnerSettings readRunnerSettings(const Poco::Util::AbstractConfiguration& config);
+
+// Parses runner.workflows: workflow ids separated by commas, blanks around
+// them ignored; "" gives an empty list. Throws Poco::InvalidArgumentException
+// naming the first invalid id.
+std::vector<std::string> parseWorkflowList(const std::string& text);
 
 // Parses a JSON array of strings such as ["claude", "-p"]. Throws
 // Poco::InvalidArgumentException when the text is not one.
