@@ -1,12 +1,19 @@
-// Integration tests of syn-runner reacting to cancel, pause, resume and
-// SIGTERM. Control requests are written the way the API writes them: the
-// request column, then NOTIFY syn_execution_control.
+// Integration tests of syn-runner reacting to cancel, pause and resume sent
+// as HTTP requests through nginx and the pool (RunnerControlApiTest), and to
+// SIGTERM, which needs no HTTP and uses the runner tests' own database
+// (RunnerControlTest).
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <map>
+
+#include "runner_api.h"
 #include "runner_harness.h"
 
 using namespace syn::test::runner;
+using syn::test::HttpClient;
+using syn::test::HttpResponse;
 using syn::test::sourceDir;
+using syn::test::TestDatabase;
 
 namespace {
 
@@ -14,90 +21,15 @@ std::string column(syn::pg::Connection& db, const std::string& sql, const std::s
     return queryText(db, sql, {id});
 }
 
-void requestControl(syn::pg::Connection& db, const std::string& id, const std::string& column) {
-    db.execute("update syn.executions set " + column +
-                   " = now(), control_reason = 'test request' where id = $1",
-               {id});
-    db.execute("select pg_notify('syn_execution_control', $1)", {id});
-}
-
 }  // namespace
 
 class RunnerControlTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(RunnerControlTest);
-    CPPUNIT_TEST(cancelStopsRunningAgent);
-    CPPUNIT_TEST(pauseThenResumeRunsEachPhaseOnce);
     CPPUNIT_TEST(sigtermReleasesExecution);
     CPPUNIT_TEST_SUITE_END();
 
   public:
     void setUp() override { recreateDatabase(); }
-
-    void cancelStopsRunningAgent() {
-        syn::pg::Connection db(runnerDatabaseUrl());
-        RunnerProcess runner("cancel", {fixtureAgent("sleep.sh"), "30"});
-        const std::string id = "exec-00000000000a";
-        insertExecution(db, id, {{"first", "One"}, {"second", "Two"}});
-        pid_t agent = waitForPidFile(runner.workspace(id) + "/agent-first.pid");
-
-        auto requested = std::chrono::steady_clock::now();
-        requestControl(db, id, "cancel_requested_at");
-        CPPUNIT_ASSERT_EQUAL(std::string("cancelled"),
-                             waitForStatus(db, id, "cancelled", std::chrono::seconds(5)));
-        auto elapsed = std::chrono::steady_clock::now() - requested;
-        // The agent obeys SIGTERM at once; the bound is generous for busy machines.
-        CPPUNIT_ASSERT(elapsed < std::chrono::seconds(3));
-        CPPUNIT_ASSERT(!processAlive(agent));
-        CPPUNIT_ASSERT_EQUAL(std::string("Cancelled by request during phase first: test request"),
-                             column(db, "select error from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(std::string("2"),
-                             column(db,
-                                    "select count(*) from syn.execution_phases where execution_id "
-                                    "= $1 and status = 'cancelled'",
-                                    id));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("(null)"),
-            column(db, "select lease_token from syn.executions where id = $1", id));
-    }
-
-    void pauseThenResumeRunsEachPhaseOnce() {
-        syn::pg::Connection db(runnerDatabaseUrl());
-        RunnerProcess runner("pause", {fixtureAgent("sleep.sh"), "1"});
-        const std::string id = "exec-00000000000b";
-        insertExecution(db, id, {{"first", "One"}, {"second", "Two"}, {"third", "Three"}});
-        waitForPidFile(runner.workspace(id) + "/agent-first.pid");
-
-        requestControl(db, id, "pause_requested_at");
-        CPPUNIT_ASSERT_EQUAL(std::string("paused"), waitForStatus(db, id, "paused"));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("second"),
-            column(db, "select current_phase from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("1"),
-            column(db, "select completed_phases from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(std::string("(null)"),
-                             column(db, "select claimed_by from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("(null)"),
-            column(db, "select pause_requested_at from syn.executions where id = $1", id));
-
-        // Stays paused while nothing resumes it.
-        std::this_thread::sleep_for(std::chrono::milliseconds(600));
-        CPPUNIT_ASSERT_EQUAL(std::string("paused"),
-                             column(db, "select status from syn.executions where id = $1", id));
-
-        db.execute("update syn.executions set status = 'pending' where id = $1", {id});
-        db.execute("select pg_notify('syn_execution_queued', $1)", {id});
-        CPPUNIT_ASSERT_EQUAL(std::string("completed"), waitForStatus(db, id, "completed"));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("3"),
-            column(db,
-                   "select count(*) from syn.execution_phases where execution_id = $1 and runs = 1",
-                   id));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("3"),
-            column(db, "select completed_phases from syn.executions where id = $1", id));
-    }
 
     void sigtermReleasesExecution() {
         syn::pg::Connection db(runnerDatabaseUrl());
@@ -133,3 +65,127 @@ class RunnerControlTest : public CppUnit::TestFixture {
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(RunnerControlTest, "runner_control");
+
+class RunnerControlApiTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(RunnerControlApiTest);
+    CPPUNIT_TEST(cancelStopsRunningAgent);
+    CPPUNIT_TEST(pauseThenResumeRunsEachPhaseOnce);
+    CPPUNIT_TEST_SUITE_END();
+
+  public:
+    void setUp() override { prepareApiTest(); }
+
+    void cancelStopsRunningAgent() {
+        HttpClient client;
+        auto runner = startApiRunner("api-cancel", {fixtureAgent("sleep.sh"), "30"});
+        std::string id = executeApiWorkflow(client, R"({"task": "the cancelled task"})");
+        pid_t agent = waitForPidFile(runner->workspace(id) + "/agent-plan.pid");
+        CPPUNIT_ASSERT_EQUAL(std::string("running"), field(fetchStatus(client, id), "status"));
+
+        auto requested = std::chrono::steady_clock::now();
+        HttpResponse response = postControl(client, id, "cancel", "test request");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(response.body, 200, response.status);
+        CPPUNIT_ASSERT_EQUAL(std::string("true"), field(response.json(), "success"));
+        CPPUNIT_ASSERT_EQUAL(id, field(response.json(), "execution_id"));
+        CPPUNIT_ASSERT_EQUAL(std::string("running"), field(response.json(), "state"));
+
+        Poco::JSON::Object::Ptr status =
+            waitForApiStatus(client, id, "cancelled", std::chrono::seconds(10));
+        auto elapsed = std::chrono::steady_clock::now() - requested;
+        CPPUNIT_ASSERT_EQUAL(std::string("cancelled"), field(status, "status"));
+        // The agent obeys SIGTERM at once; the bound is generous for busy machines.
+        CPPUNIT_ASSERT(elapsed < std::chrono::seconds(5));
+        waitForProcessExit(agent, std::chrono::seconds(5));
+        CPPUNIT_ASSERT(!processAlive(agent));
+        CPPUNIT_ASSERT_EQUAL(std::string("Cancelled by request during phase plan: test request"),
+                             field(status, "error"));
+        CPPUNIT_ASSERT_EQUAL(std::string("(null)"), field(status, "current_phase"));
+        CPPUNIT_ASSERT_EQUAL(std::string("0"), field(status, "completed_phases"));
+        CPPUNIT_ASSERT(field(status, "completed_at") != "(null)");
+
+        Poco::JSON::Object::Ptr detail = fetchDetail(client, id);
+        for (const char* phaseId : {"plan", "build", "check"}) {
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(phaseId, std::string("cancelled"),
+                                         field(phaseOf(detail, phaseId), "status"));
+        }
+        TestDatabase database;
+        CPPUNIT_ASSERT_EQUAL(0LL, database.scalar("select count(*) from syn.executions where id "
+                                                  "= $1 and lease_token is not null",
+                                                  {id}));
+
+        HttpResponse again = postControl(client, id, "cancel", "once more");
+        SYN_ASSERT_DETAIL(again, 409, "Cannot cancel execution in state cancelled");
+    }
+
+    void pauseThenResumeRunsEachPhaseOnce() {
+        HttpClient client;
+        const std::string log = testRoot() + "/api-pause-phases.log";
+        std::remove(log.c_str());
+        auto runner = startApiRunner("api-pause", {fixtureAgent("gate.sh"), log});
+        std::string id = executeApiWorkflow(client, R"({"task": "the paused task"})");
+        waitForPidFile(runner->workspace(id) + "/agent-plan.pid");
+
+        HttpResponse response = postControl(client, id, "pause", "test pause");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(response.body, 200, response.status);
+        CPPUNIT_ASSERT_EQUAL(std::string("running"), field(response.json(), "state"));
+        // A pause takes effect at the next phase boundary: plan still runs to its end.
+        Poco::JSON::Object::Ptr status = fetchStatus(client, id);
+        CPPUNIT_ASSERT_EQUAL(std::string("running"), field(status, "status"));
+        CPPUNIT_ASSERT_EQUAL(std::string("plan"), field(status, "current_phase"));
+        openGate(*runner, id, "plan");
+
+        status = waitForApiStatus(client, id, "paused");
+        CPPUNIT_ASSERT_EQUAL(std::string("paused"), field(status, "status"));
+        CPPUNIT_ASSERT_EQUAL(std::string("build"), field(status, "current_phase"));
+        CPPUNIT_ASSERT_EQUAL(std::string("1"), field(status, "completed_phases"));
+        CPPUNIT_ASSERT_EQUAL(std::string("3"), field(status, "total_phases"));
+        CPPUNIT_ASSERT_EQUAL(std::string("(null)"), field(status, "completed_at"));
+        CPPUNIT_ASSERT_EQUAL(std::string("(null)"), field(status, "error"));
+        Poco::JSON::Object::Ptr detail = fetchDetail(client, id);
+        CPPUNIT_ASSERT_EQUAL(std::string("completed"), field(phaseOf(detail, "plan"), "status"));
+        CPPUNIT_ASSERT_EQUAL(std::string("pending"), field(phaseOf(detail, "build"), "status"));
+        CPPUNIT_ASSERT_EQUAL(std::string("pending"), field(phaseOf(detail, "check"), "status"));
+
+        // Stays paused while nothing resumes it, and starts no agent.
+        std::this_thread::sleep_for(std::chrono::milliseconds(600));
+        CPPUNIT_ASSERT_EQUAL(std::string("paused"), field(fetchStatus(client, id), "status"));
+        CPPUNIT_ASSERT(!std::filesystem::exists(runner->workspace(id) + "/agent-build.pid"));
+
+        openGate(*runner, id, "build");
+        openGate(*runner, id, "check");
+        response = postControl(client, id, "resume", "test resume");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(response.body, 200, response.status);
+        CPPUNIT_ASSERT_EQUAL(std::string("pending"), field(response.json(), "state"));
+
+        status = waitForApiStatus(client, id, "completed");
+        CPPUNIT_ASSERT_EQUAL(std::string("completed"), field(status, "status"));
+        CPPUNIT_ASSERT_EQUAL(std::string("3"), field(status, "completed_phases"));
+        CPPUNIT_ASSERT_EQUAL(std::string("(null)"), field(status, "current_phase"));
+
+        std::map<std::string, int> runs;
+        std::ifstream file(log);
+        std::string execution, phase;
+        while (file >> execution >> phase) {
+            CPPUNIT_ASSERT_EQUAL(id, execution);
+            ++runs[phase];
+        }
+        CPPUNIT_ASSERT_EQUAL(size_t(3), runs.size());
+        for (const char* phaseId : {"plan", "build", "check"}) {
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(phaseId, 1, runs[phaseId]);
+        }
+        TestDatabase database;
+        CPPUNIT_ASSERT_EQUAL(
+            2LL, database.scalar("select attempts from syn.executions where id = $1", {id}));
+    }
+
+  private:
+    // Waits up to `limit` for process `pid` to be gone.
+    static void waitForProcessExit(pid_t pid, std::chrono::milliseconds limit) {
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        while (processAlive(pid) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+};
+
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(RunnerControlApiTest, "runner_control");

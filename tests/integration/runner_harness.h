@@ -1,6 +1,8 @@
 // Helpers for the runner integration tests: a private database on the
 // stack's PostgreSQL, executions inserted the way the API inserts them, and
-// syn-runner processes started with per-test settings.
+// syn-runner processes started with per-test settings. The tests that need
+// no HTTP use the private database; runner_api.h serves those that go
+// through the API.
 #pragma once
 
 #include <signal.h>
@@ -194,16 +196,18 @@ inline std::string waitForStatus(pg::Connection& db, const std::string& executio
 }
 
 // One syn-runner process with its own workspace root and log file, both
-// named after `name`.
+// named after `name`. It uses the runner tests' database unless
+// `databaseUrl` names another.
 class RunnerProcess {
   public:
     RunnerProcess(const std::string& name, const std::vector<std::string>& agent,
-                  const std::vector<std::string>& settings = {})
+                  const std::vector<std::string>& settings = {},
+                  const std::string& databaseUrl = runnerLoginDatabaseUrl())
         : log_(testRoot() + "/" + name + ".log"),
           workspaceRoot_(testRoot() + "/workspaces/" + name) {
         std::vector<std::string> argv = {
             buildDir() + "/engine/runner/syn-runner", "--config", "/nonexistent/syn.conf",
-            "--database-url", runnerLoginDatabaseUrl(), "--runner-id", name, "--agent-command",
+            "--database-url", databaseUrl, "--runner-id", name, "--agent-command",
             agentCommand(agent), "--set", "runner.workspace_root=" + workspaceRoot_, "--set",
             "runner.poll_interval_ms=200", "--set", "runner.kill_grace_seconds=1", "--set",
             // Kept so that tests can read artifacts and pid files.

@@ -1,11 +1,16 @@
-// Integration tests of syn-runner running phases: success, failures,
-// timeouts and misbehaving agents, against the stack's PostgreSQL.
+// Integration tests of syn-runner running phases. RunnerPhasesApiTest starts
+// executions and reads their progress over HTTP through nginx and the pool;
+// RunnerPhasesTest covers timeouts and misbehaving agents with executions
+// inserted into the runner tests' own database.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include "runner_api.h"
 #include "runner_harness.h"
 
 using namespace syn::test::runner;
+using syn::test::HttpClient;
 using syn::test::sourceDir;
+using syn::test::TestDatabase;
 
 namespace {
 
@@ -23,8 +28,6 @@ std::string column(syn::pg::Connection& db, const std::string& sql, const std::s
 
 class RunnerPhasesTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(RunnerPhasesTest);
-    CPPUNIT_TEST(threePhasesComplete);
-    CPPUNIT_TEST(failingPhaseFailsExecution);
     CPPUNIT_TEST(timeoutKillsAgentIgnoringTerm);
     CPPUNIT_TEST(missingAgentFails);
     CPPUNIT_TEST(nonExecutableAgentFails);
@@ -36,86 +39,6 @@ class RunnerPhasesTest : public CppUnit::TestFixture {
 
   public:
     void setUp() override { recreateDatabase(); }
-
-    void threePhasesComplete() {
-        syn::pg::Connection db(runnerDatabaseUrl());
-        RunnerProcess runner("phases", {fixtureAgent("echo_prompt.sh")});
-        insertExecution(db, "exec-000000000001", kThreePhases, R"({"language": "C++"})");
-
-        CPPUNIT_ASSERT_EQUAL(std::string("completed"),
-                             waitForStatus(db, "exec-000000000001", "completed"));
-        const std::string id = "exec-000000000001";
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("3"),
-            column(db, "select completed_phases from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("(null)"),
-            column(db, "select current_phase from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(std::string("(null)"),
-                             column(db, "select error from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("(null)"),
-            column(db, "select lease_token from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("t"),
-            column(db, "select started_at <= completed_at from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("3"),
-            column(db,
-                   "select count(*) from syn.execution_phases where execution_id = $1 and "
-                   "status = 'completed' and runs = 1 and exit_code = 0 and "
-                   "started_at <= completed_at",
-                   id));
-
-        std::string plan = column(
-            db,
-            "select output from syn.execution_phases where execution_id = $1 and phase_id = 'plan'",
-            id);
-        CPPUNIT_ASSERT(plan.find("Plan the test task in C++") != std::string::npos);
-        std::string checkPrompt = column(db,
-                                         "select prompt from syn.execution_phases where "
-                                         "execution_id = $1 and phase_id = 'check'",
-                                         id);
-        CPPUNIT_ASSERT(checkPrompt.find("Build from: Plan the test task in C++") !=
-                       std::string::npos);
-        CPPUNIT_ASSERT(checkPrompt.find("for exec-000000000001 keeping {{unknown}}") !=
-                       std::string::npos);
-
-        std::ifstream artifact(runner.workspace(id) + "/artifacts/build.md");
-        CPPUNIT_ASSERT(artifact.good());
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("8"),
-            column(db, "select count(*) from syn.execution_events where execution_id = $1", id));
-    }
-
-    void failingPhaseFailsExecution() {
-        syn::pg::Connection db(runnerDatabaseUrl());
-        RunnerProcess runner("fail", {fixtureAgent("fail.sh")});
-        const std::string id = "exec-000000000002";
-        insertExecution(db, id, kThreePhases);
-
-        CPPUNIT_ASSERT_EQUAL(std::string("failed"), waitForStatus(db, id, "failed"));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string(
-                "Phase plan failed: agent exited with code 3: the widget could not be found"),
-            column(db, "select error from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("plan"),
-            column(db, "select current_phase from syn.executions where id = $1", id));
-        CPPUNIT_ASSERT_EQUAL(std::string("3"),
-                             column(db,
-                                    "select exit_code from syn.execution_phases where execution_id "
-                                    "= $1 and phase_id = 'plan'",
-                                    id));
-        CPPUNIT_ASSERT_EQUAL(std::string("2"),
-                             column(db,
-                                    "select count(*) from syn.execution_phases where execution_id "
-                                    "= $1 and status = 'skipped'",
-                                    id));
-        CPPUNIT_ASSERT_EQUAL(
-            std::string("t"),
-            column(db, "select completed_at is not null from syn.executions where id = $1", id));
-    }
 
     void timeoutKillsAgentIgnoringTerm() {
         syn::pg::Connection db(runnerDatabaseUrl());
@@ -245,3 +168,174 @@ class RunnerPhasesTest : public CppUnit::TestFixture {
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(RunnerPhasesTest, "runner_phases");
+
+class RunnerPhasesApiTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(RunnerPhasesApiTest);
+    CPPUNIT_TEST(threePhasesComplete);
+    CPPUNIT_TEST(progressVisibleDuringPhases);
+    CPPUNIT_TEST(failingPhaseFailsExecution);
+    CPPUNIT_TEST_SUITE_END();
+
+  public:
+    void setUp() override { prepareApiTest(); }
+
+    void threePhasesComplete() {
+        HttpClient client;
+        auto runner = startApiRunner("api-phases", {fixtureAgent("echo_prompt.sh")});
+        std::string id = executeApiWorkflow(
+            client, R"({"task": "the test task", "inputs": {"language": "C++"}})");
+
+        Poco::JSON::Object::Ptr status = waitForApiStatus(client, id, "completed");
+        CPPUNIT_ASSERT_EQUAL(std::string("completed"), field(status, "status"));
+        CPPUNIT_ASSERT_EQUAL(id, field(status, "execution_id"));
+        CPPUNIT_ASSERT_EQUAL(std::string(kApiWorkflowId), field(status, "workflow_id"));
+        CPPUNIT_ASSERT_EQUAL(std::string("3"), field(status, "completed_phases"));
+        CPPUNIT_ASSERT_EQUAL(std::string("3"), field(status, "total_phases"));
+        CPPUNIT_ASSERT_EQUAL(std::string("(null)"), field(status, "current_phase"));
+        CPPUNIT_ASSERT_EQUAL(std::string("(null)"), field(status, "error"));
+        std::string startedAt = field(status, "started_at");
+        std::string completedAt = field(status, "completed_at");
+        CPPUNIT_ASSERT(startedAt != "(null)");
+        CPPUNIT_ASSERT(completedAt != "(null)");
+        // RFC 3339 UTC timestamps of one fixed width sort as text.
+        CPPUNIT_ASSERT_MESSAGE(startedAt + " is after " + completedAt, startedAt <= completedAt);
+
+        Poco::JSON::Object::Ptr detail = fetchDetail(client, id);
+        CPPUNIT_ASSERT_EQUAL(std::string("completed"), field(detail, "status"));
+        for (const char* phaseId : {"plan", "build", "check"}) {
+            Poco::JSON::Object::Ptr phase = phaseOf(detail, phaseId);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(phaseId, std::string("completed"), field(phase, "status"));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(phaseId, std::string("0"), field(phase, "exit_code"));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(phaseId, std::string("(null)"), field(phase, "error"));
+            CPPUNIT_ASSERT_MESSAGE(phaseId, field(phase, "started_at") >= startedAt);
+            CPPUNIT_ASSERT_MESSAGE(phaseId,
+                                   field(phase, "started_at") <= field(phase, "completed_at"));
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("Plan the test task in C++\nphase plan\n"),
+                             field(phaseOf(detail, "plan"), "output"));
+        std::string build = field(phaseOf(detail, "build"), "output");
+        CPPUNIT_ASSERT_MESSAGE(build, build.starts_with("Build from: Plan the test task in C++\n"));
+        std::string check = field(phaseOf(detail, "check"), "output");
+        CPPUNIT_ASSERT_MESSAGE(
+            check, check.find("for " + id + " keeping {{unknown}}") != std::string::npos);
+        CPPUNIT_ASSERT_MESSAGE(check, check.ends_with("phase check\n"));
+
+        // What the API does not show: each phase ran once, the lease is gone
+        // and the artifact was written.
+        TestDatabase database;
+        CPPUNIT_ASSERT_EQUAL(3LL, database.scalar("select count(*) from syn.execution_phases "
+                                                  "where execution_id = $1 and runs = 1",
+                                                  {id}));
+        CPPUNIT_ASSERT_EQUAL(0LL, database.scalar("select count(*) from syn.executions where id "
+                                                  "= $1 and lease_token is not null",
+                                                  {id}));
+        CPPUNIT_ASSERT(std::ifstream(runner->workspace(id) + "/artifacts/build.md").good());
+    }
+
+    void progressVisibleDuringPhases() {
+        HttpClient client;
+        const std::string log = testRoot() + "/api-progress-phases.log";
+        std::remove(log.c_str());
+        auto runner = startApiRunner("api-progress", {fixtureAgent("gate.sh"), log});
+        std::string id = executeApiWorkflow(client, R"({"task": "the progress task"})");
+
+        const std::vector<std::string> phaseIds = {"plan", "build", "check"};
+        for (size_t i = 0; i < phaseIds.size(); ++i) {
+            const std::string& running = phaseIds[i];
+            // The runner records the phase as running before it starts the agent.
+            waitForPidFile(runner->workspace(id) + "/agent-" + running + ".pid");
+
+            Poco::JSON::Object::Ptr status = fetchStatus(client, id);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(running, std::string("running"), field(status, "status"));
+            CPPUNIT_ASSERT_EQUAL(running, field(status, "current_phase"));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(running, std::to_string(i),
+                                         field(status, "completed_phases"));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(running, std::string("3"), field(status, "total_phases"));
+            CPPUNIT_ASSERT_MESSAGE(running, field(status, "started_at") != "(null)");
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(running, std::string("(null)"),
+                                         field(status, "completed_at"));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(running, std::string("(null)"), field(status, "error"));
+
+            Poco::JSON::Object::Ptr detail = fetchDetail(client, id);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(running, std::string("running"), field(detail, "status"));
+            for (size_t j = 0; j < phaseIds.size(); ++j) {
+                Poco::JSON::Object::Ptr phase = phaseOf(detail, phaseIds[j]);
+                std::string label = phaseIds[j] + " while " + running + " runs";
+                std::string expected = "pending";
+                if (j < i) {
+                    expected = "completed";
+                } else if (j == i) {
+                    expected = "running";
+                }
+                CPPUNIT_ASSERT_EQUAL_MESSAGE(label, expected, field(phase, "status"));
+                if (j < i) {
+                    CPPUNIT_ASSERT_MESSAGE(
+                        label, field(phase, "output").ends_with("phase " + phaseIds[j] + "\n"));
+                } else if (j == i) {
+                    CPPUNIT_ASSERT_MESSAGE(label, field(phase, "started_at") != "(null)");
+                    CPPUNIT_ASSERT_EQUAL_MESSAGE(label, std::string("(null)"),
+                                                 field(phase, "completed_at"));
+                    CPPUNIT_ASSERT_EQUAL_MESSAGE(label, std::string("(null)"),
+                                                 field(phase, "exit_code"));
+                }
+            }
+            CPPUNIT_ASSERT_MESSAGE(running, activeStatusOf(client, id) == "running");
+            openGate(*runner, id, running);
+        }
+
+        Poco::JSON::Object::Ptr status = waitForApiStatus(client, id, "completed");
+        CPPUNIT_ASSERT_EQUAL(std::string("completed"), field(status, "status"));
+        CPPUNIT_ASSERT_EQUAL(std::string("3"), field(status, "completed_phases"));
+        CPPUNIT_ASSERT_EQUAL(std::string("(null)"), field(status, "current_phase"));
+        CPPUNIT_ASSERT_EQUAL(std::string("(absent)"), activeStatusOf(client, id));
+    }
+
+    void failingPhaseFailsExecution() {
+        HttpClient client;
+        auto runner = startApiRunner("api-fail", {fixtureAgent("fail.sh")});
+        std::string id = executeApiWorkflow(client, R"({"task": "the failing task"})");
+
+        Poco::JSON::Object::Ptr status = waitForApiStatus(client, id, "failed");
+        const std::string error =
+            "Phase plan failed: agent exited with code 3: the widget could not be found";
+        CPPUNIT_ASSERT_EQUAL(std::string("failed"), field(status, "status"));
+        CPPUNIT_ASSERT_EQUAL(std::string("plan"), field(status, "current_phase"));
+        CPPUNIT_ASSERT_EQUAL(error, field(status, "error"));
+        CPPUNIT_ASSERT_EQUAL(std::string("0"), field(status, "completed_phases"));
+        CPPUNIT_ASSERT_EQUAL(std::string("3"), field(status, "total_phases"));
+        CPPUNIT_ASSERT(field(status, "started_at") != "(null)");
+        CPPUNIT_ASSERT(field(status, "completed_at") != "(null)");
+
+        Poco::JSON::Object::Ptr detail = fetchDetail(client, id);
+        Poco::JSON::Object::Ptr plan = phaseOf(detail, "plan");
+        CPPUNIT_ASSERT_EQUAL(std::string("failed"), field(plan, "status"));
+        CPPUNIT_ASSERT_EQUAL(std::string("3"), field(plan, "exit_code"));
+        CPPUNIT_ASSERT_EQUAL(error, field(plan, "error"));
+        CPPUNIT_ASSERT_EQUAL(std::string("partial output\n"), field(plan, "output"));
+        for (const char* phaseId : {"build", "check"}) {
+            Poco::JSON::Object::Ptr phase = phaseOf(detail, phaseId);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(phaseId, std::string("skipped"), field(phase, "status"));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(phaseId, std::string("(null)"),
+                                         field(phase, "started_at"));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(phaseId, std::string("(null)"), field(phase, "output"));
+        }
+    }
+
+  private:
+    // Returns the status GET /workflows/executions/active reports for `id`,
+    // or "(absent)" when the list does not contain it.
+    static std::string activeStatusOf(const HttpClient& client, const std::string& id) {
+        syn::test::HttpResponse response = client.get("/workflows/executions/active?limit=100");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(response.body, 200, response.status);
+        Poco::JSON::Array::Ptr active = response.jsonArray();
+        for (size_t i = 0; i < active->size(); ++i) {
+            Poco::JSON::Object::Ptr entry = active->getObject(static_cast<unsigned>(i));
+            if (field(entry, "execution_id") == id) {
+                return field(entry, "status");
+            }
+        }
+        return "(absent)";
+    }
+};
+
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(RunnerPhasesApiTest, "runner_phases");
