@@ -2,78 +2,57 @@
 
 #include <Poco/Logger.h>
 #include <fcgiapp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstring>
-#include <memory>
+#include <system_error>
 #include <thread>
 #include <vector>
 
-#include "log_throttle.h"
+#include "connection_source.h"
 #include "request_io.h"
 
 namespace syn::fcgi {
 
 namespace {
 
-// Interrupts a thread blocked in accept(). The handler does nothing; the
-// point is the EINTR that FCGI_FAIL_ACCEPT_ON_INTR turns into a return.
-constexpr int kWakeSignal = SIGUSR2;
-
-extern "C" void onWakeSignal(int) {}
-
 // After SIGTERM a worker still accepts the connections already queued on the
-// socket, for at most this long, because closing the last descriptor of a
-// socket the master bound resets them and the web server returns 502.
+// socket, for at most this long. Closing the last descriptor of a socket the
+// master bound resets the queued connections, and nginx would return 502.
 constexpr auto kMaxDrainTime = std::chrono::seconds(2);
 
-// Accept errors that mean "try again shortly" rather than a broken socket.
-bool isTransientAcceptError(int error) {
-    return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM ||
-           error == EAGAIN;
-}
-
-struct ThreadSlot {
-    std::thread thread;
-    std::atomic<bool> accepting{false};
-    std::atomic<bool> finished{false};
-};
+// The listening socket libfcgi is given: none. ConnectionSource accepts, and
+// libfcgi 2.4.2 falls back to accept() on its listening socket when a kept
+// connection ends, which must fail at once (EBADF) instead of blocking.
+constexpr int kNoListenSocket = -1;
 
 class Worker {
   public:
     Worker(int listenFd, const WorkerOptions& options)
-        : listenFd_(listenFd),
-          options_(options),
+        : options_(options),
           tooLarge_{413,
                     {},
                     "{\"detail\": \"Request body exceeds " + std::to_string(options.maxBodyBytes) +
                         " bytes\"}"},
-          logger_(Poco::Logger::get("syn.fcgi.worker")) {}
+          logger_(Poco::Logger::get("syn.fcgi.worker")),
+          connections_(listenFd) {}
 
     int run();
 
   private:
-    void serve(ThreadSlot& slot);
+    void serve();
+    void serveConnections(FCGX_Request& fcgi);
     void serveOne(FCGX_Request& fcgi, Database& database, Request& request, std::string& head);
-    bool acceptFailed(int rc);
-    bool shouldAccept() const;
-    bool draining() const;
-    void stopThreads();
 
-    const int listenFd_;
     const WorkerOptions options_;
     const Response tooLarge_;
     Poco::Logger& logger_;
-    std::vector<std::unique_ptr<ThreadSlot>> slots_;
-    std::atomic<bool> stopping_{false};
-    std::chrono::steady_clock::time_point drainDeadline_{};  // written before stopping_
+    ConnectionSource connections_;
+    std::vector<std::thread> threads_;
     std::atomic<bool> failed_{false};
-    LogThrottle acceptErrorLog_;
 };
 
 int Worker::run() {
@@ -83,12 +62,7 @@ int Worker::run() {
     sigaddset(&stopSignals, SIGINT);
     // Threads inherit this mask, so only the sigwait() below receives SIGTERM.
     pthread_sigmask(SIG_SETMASK, &stopSignals, nullptr);
-
-    struct sigaction action {};
-    action.sa_handler = onWakeSignal;
-    sigemptyset(&action.sa_mask);
-    sigaction(kWakeSignal, &action, nullptr);  // no SA_RESTART: accept() must fail
-    signal(SIGPIPE, SIG_IGN);                  // a web server that hung up must not kill the worker
+    signal(SIGPIPE, SIG_IGN);  // a web server that hung up must not kill the worker
 
     if (FCGX_Init() != 0) {
         logger_.error("FCGX_Init failed in worker %d", static_cast<int>(getpid()));
@@ -96,9 +70,7 @@ int Worker::run() {
     }
 
     for (int i = 0; i < options_.threads; ++i) {
-        slots_.push_back(std::make_unique<ThreadSlot>());
-        ThreadSlot& slot = *slots_.back();
-        slot.thread = std::thread([this, &slot] { serve(slot); });
+        threads_.emplace_back([this] { serve(); });
     }
     logger_.information("Worker %d serving with %d threads", static_cast<int>(getpid()),
                         options_.threads);
@@ -107,86 +79,59 @@ int Worker::run() {
     sigwait(&stopSignals, &signal);
     logger_.information("Worker %d got %s; finishing requests in flight",
                         static_cast<int>(getpid()), std::string(strsignal(signal)));
-    stopThreads();
+    connections_.stop(std::chrono::steady_clock::now() + kMaxDrainTime);
+    for (auto& thread : threads_) {
+        thread.join();
+    }
     logger_.information("Worker %d stopped", static_cast<int>(getpid()));
     return failed_ ? 1 : 0;
 }
 
-// Returns true while connections are queued on the socket during a stop.
-bool Worker::draining() const {
-    if (std::chrono::steady_clock::now() >= drainDeadline_) {
-        return false;
-    }
-    pollfd queued{listenFd_, POLLIN, 0};
-    return poll(&queued, 1, 0) > 0;
-}
-
-bool Worker::shouldAccept() const {
-    return !stopping_ || draining();
-}
-
-// Lets the threads drain the queued connections, then wakes the ones blocked
-// in accept() and waits for the others to finish their request. The wake
-// signal is repeated because it can land just before a thread enters
-// accept(); the master bounds the whole wait.
-void Worker::stopThreads() {
-    drainDeadline_ = std::chrono::steady_clock::now() + kMaxDrainTime;
-    stopping_ = true;
-    for (;;) {
-        bool allFinished = true;
-        for (auto& slot : slots_) {
-            if (slot->finished) {
-                continue;
-            }
-            allFinished = false;
-            if (slot->accepting && !draining()) {
-                pthread_kill(slot->thread.native_handle(), kWakeSignal);
-            }
-        }
-        if (allFinished) {
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    for (auto& slot : slots_) {
-        slot->thread.join();
-    }
-}
-
-void Worker::serve(ThreadSlot& slot) {
+// On a broken listening socket the whole worker stops with exit code 1, and
+// the master starts a replacement after its back-off.
+void Worker::serve() {
     FCGX_Request fcgi;
-    FCGX_InitRequest(&fcgi, listenFd_, FCGI_FAIL_ACCEPT_ON_INTR);
+    FCGX_InitRequest(&fcgi, kNoListenSocket, 0);
+    try {
+        serveConnections(fcgi);
+    } catch (const std::system_error& error) {
+        logger_.error("%s; stopping worker %d", std::string(error.what()),
+                      static_cast<int>(getpid()));
+        failed_ = true;
+        kill(getpid(), SIGTERM);
+    }
+    FCGX_Finish_r(&fcgi);
+}
+
+void Worker::serveConnections(FCGX_Request& fcgi) {
     Database database(options_.databaseUrl);
     Request request;
     std::string head;
 
-    while (shouldAccept()) {
-        // Published before stopping_ is read again, so that stopThreads()
-        // either observes this thread accepting or this thread observes stopping_.
-        slot.accepting = true;
-        if (!shouldAccept()) {
-            slot.accepting = false;
-            break;
+    for (;;) {
+        int fd = connections_.next();
+        if (fd < 0) {
+            return;
         }
-        // NOTE: a wake signal that arrives after accept() returned but while
-        // libfcgi still reads the request header drops that one connection,
-        // and the web server returns 502. This can only happen during a stop.
-        int rc = FCGX_Accept_r(&fcgi);
-        slot.accepting = false;
-        if (rc < 0) {
-            if (acceptFailed(rc)) {
-                break;
-            }
-            continue;
+        // libfcgi reads the next request from ipcFd when it is set. Marking
+        // the connection kept stops FCGX_Accept_r from closing it before it
+        // reads; the request's BEGIN_REQUEST record then sets the flag anew.
+        fcgi.ipcFd = fd;
+        fcgi.keepConnection = 1;
+        if (FCGX_Accept_r(&fcgi) < 0) {
+            continue;  // the connection ended before a whole request; libfcgi closed it
         }
 
         serveOne(fcgi, database, request, head);
-        // Finishing now closes the connection, so the web server receives the
-        // end of the response without waiting for the next request.
+        // Finishing sends the end of the response now. libfcgi closes the
+        // connection unless the web server asked to keep it (FCGI_KEEP_CONN),
+        // in which case it waits in the ConnectionSource, not in a thread.
         FCGX_Finish_r(&fcgi);
+        if (fcgi.ipcFd >= 0) {
+            connections_.park(fcgi.ipcFd);
+            fcgi.ipcFd = -1;
+        }
     }
-    FCGX_Finish_r(&fcgi);
-    slot.finished = true;
 }
 
 void Worker::serveOne(FCGX_Request& fcgi, Database& database, Request& request, std::string& head) {
@@ -198,32 +143,6 @@ void Worker::serveOne(FCGX_Request& fcgi, Database& database, Request& request, 
     }
     Response response = dispatchRequest(options_.handler, request, database);
     writeResponse(fcgi.out, response, head);
-}
-
-// Logs a failed accept and returns true when the thread should give up, in
-// which case the whole worker stops with exit code 1 and the master starts a
-// replacement after its back-off.
-bool Worker::acceptFailed(int rc) {
-    int error = -rc;
-    if (error == EINTR) {
-        return false;  // the wake signal; the loop condition decides whether to stop
-    }
-    std::string reason = error > 0 && error < 4096 ? std::strerror(error) : "libfcgi error";
-    if (isTransientAcceptError(error)) {
-        if (auto suppressed = acceptErrorLog_.admit()) {
-            logger_.warning(
-                "Accepting a FastCGI connection failed: %s; retrying (%s similar "
-                "errors suppressed)",
-                reason, std::to_string(*suppressed));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        return false;
-    }
-    logger_.error("Accepting a FastCGI connection failed: %s; stopping worker %d", reason,
-                  static_cast<int>(getpid()));
-    failed_ = true;
-    kill(getpid(), SIGTERM);
-    return true;
 }
 
 }  // namespace

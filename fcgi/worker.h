@@ -1,5 +1,6 @@
-// One worker process: T threads, each accepting FastCGI connections on the
-// shared listening socket with its own FCGX_Request and its own Database.
+// One worker process: T threads, each serving one request at a time with its
+// own FCGX_Request and its own Database, on connections a ConnectionSource
+// hands out (new ones from the shared listening socket, or kept ones).
 #pragma once
 
 #include <cstddef>
