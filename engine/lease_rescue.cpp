@@ -75,7 +75,9 @@ int ExecutionQueue::rescueLapsed(int maxAttempts) {
             }
 
             if (attempts < maxAttempts) {
-                db_.execute(std::string("update syn.executions set status = 'pending', ") +
+                // A pending execution has no current phase until a runner claims it.
+                db_.execute(std::string("update syn.executions set status = 'pending', "
+                                        "current_phase = null, ") +
                                 clearLease + " where id = $1",
                             {id});
                 insertEvent(id, "rescued", phase, "running", "pending", detail);

@@ -20,6 +20,7 @@ std::string column(syn::pg::Connection& db, const std::string& sql, const std::s
 class RunnerRecoveryTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(RunnerRecoveryTest);
     CPPUNIT_TEST(killedRunnerIsRescued);
+    CPPUNIT_TEST(rescuedExecutionWaitsPending);
     CPPUNIT_TEST(threeRunnersShareQueue);
     CPPUNIT_TEST_SUITE_END();
 
@@ -55,6 +56,48 @@ class RunnerRecoveryTest : public CppUnit::TestFixture {
                                     "select count(*) from syn.execution_events where execution_id "
                                     "= $1 and event = 'rescued'",
                                     id));
+    }
+
+    void rescuedExecutionWaitsPending() {
+        syn::pg::Connection db(runnerDatabaseUrl());
+        const std::string id = "exec-00000000000e";
+        const std::vector<std::string> shortLease = {"runner.lease_seconds=2",
+                                                     "runner.heartbeat_seconds=1"};
+        auto first = std::make_unique<RunnerProcess>(
+            "lapsed", std::vector<std::string>{fixtureAgent("sleep.sh"), "30"}, shortLease);
+        insertExecution(db, id, {{"first", "One"}, {"second", "Two"}});
+        waitForPidFile(first->workspace(id) + "/agent-first.pid");
+        first->signal(SIGKILL);
+        CPPUNIT_ASSERT(first->waitForExit(std::chrono::seconds(5)) != -1);
+
+        // Dedicated to another workflow, this runner rescues the lapsed lease
+        // but never claims the execution, so the re-queued state stays visible.
+        std::vector<std::string> rescueOnly = shortLease;
+        rescueOnly.push_back("runner.workflows=another-workflow");
+        RunnerProcess rescuer("rescue-only", {fixtureAgent("sleep.sh"), "0"}, rescueOnly);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("1"),
+            waitForValue(db,
+                         "select count(*) from syn.execution_events where execution_id = $1 "
+                         "and event = 'rescued'",
+                         {id}, "1", std::chrono::seconds(10)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(600));
+        CPPUNIT_ASSERT_EQUAL(std::string("pending"),
+                             column(db, "select status from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("(null)"),
+            column(db, "select current_phase from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(std::string("(null)"),
+                             column(db, "select claimed_by from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(std::string("1"),
+                             column(db, "select attempts from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(std::string("pending"),
+                             column(db,
+                                    "select status from syn.execution_phases where execution_id = "
+                                    "$1 and phase_id = 'first'",
+                                    id));
+        CPPUNIT_ASSERT(rescuer.log().find("claiming workflows another-workflow") !=
+                       std::string::npos);
     }
 
     void threeRunnersShareQueue() {
