@@ -272,8 +272,9 @@ bool ExecutionQueue::release(const Lease& lease, const std::string& reason) {
             "update syn.execution_phases set status = 'pending', started_at = null "
             "where execution_id = $1 and status = 'running'",
             {lease.executionId});
+        // A pending execution has no current phase until a runner claims it.
         db_.execute(std::string("update syn.executions set status = 'pending', "
-                                "updated_at = now(), ") +
+                                "current_phase = null, updated_at = now(), ") +
                         kClearLease + " where id = $1",
                     {lease.executionId});
         insertEvent(lease.executionId, "released", std::nullopt, "running", "pending",

@@ -47,6 +47,9 @@ class RunnerControlTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(!processAlive(agent));
         CPPUNIT_ASSERT_EQUAL(std::string("pending"),
                              column(db, "select status from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("(null)"),
+            column(db, "select current_phase from syn.executions where id = $1", id));
         CPPUNIT_ASSERT_EQUAL(std::string("pending"),
                              column(db,
                                     "select status from syn.execution_phases where execution_id = "
