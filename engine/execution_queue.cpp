@@ -77,67 +77,79 @@ void ExecutionQueue::insertEvent(const std::string& executionId, const std::stri
          toStatus ? pg::Param(toStatus) : std::nullopt, detail});
 }
 
-std::optional<ClaimedExecution> ExecutionQueue::claim() {
-    db_.execute("begin");
-    try {
-        // SKIP LOCKED lets many runners claim at once without waiting on each other.
-        pg::Result row = db_.execute(
-            "with next as (select id from syn.executions where status = 'pending' "
-            "              and (cardinality($3::text[]) = 0 or workflow_id = any($3::text[])) "
-            "              order by created_at, id limit 1 for update skip locked) "
-            "update syn.executions e set status = 'running', "
-            "  started_at = coalesce(e.started_at, now()), claimed_by = $1, "
-            "  lease_token = gen_random_uuid(), "
-            "  lease_expires_at = now() + make_interval(secs => $2::int), "
-            "  attempts = e.attempts + 1, updated_at = now(), "
-            "  current_phase = (select p.phase_id from syn.execution_phases p "
-            "                   where p.execution_id = e.id and p.status <> 'completed' "
-            "                   order by p.position limit 1) "
-            "from next where e.id = next.id "
-            "returning e.id, e.lease_token, e.workflow_id, e.task, e.inputs::text, e.repos, "
-            "  e.attempts",
-            {runnerId_, leaseSeconds_, workflowsArray_});
-        if (row.rows() == 0) {
-            db_.execute("commit");
-            return std::nullopt;
-        }
+namespace {
 
-        ClaimedExecution claimed;
-        claimed.lease = {std::string(row.text(0, 0)), std::string(row.text(0, 1))};
-        claimed.workflowId = row.text(0, 2);
-        claimed.task = row.optionalText(0, 3);
-        claimed.inputsJson = row.text(0, 4);
-        claimed.repos = pg::parseArray(row.text(0, 5));
-        claimed.attempts = static_cast<int>(row.integer(0, 6));
-        insertEvent(claimed.lease.executionId, "claimed", std::nullopt, "pending", "running",
-                    detailJson({{"attempt", claimed.attempts}}));
-        db_.execute("commit");
-        return claimed;
-    } catch (...) {
-        rollbackQuietly();
-        throw;
-    }
+// One statement, so one round trip and one commit: the claim, its event,
+// and the rows the runner needs next (one per phase, the execution's and
+// its workflow's columns repeated on each).
+const char* const kClaimSql =
+    "with next as (select id from syn.executions where status = 'pending' "
+    "    and (cardinality($3::text[]) = 0 or workflow_id = any($3::text[])) "
+    "    order by created_at, id limit 1 for update skip locked), "
+    "claimed as (update syn.executions e set status = 'running', "
+    "    started_at = coalesce(e.started_at, now()), claimed_by = $1, "
+    "    lease_token = gen_random_uuid(), "
+    "    lease_expires_at = now() + make_interval(secs => $2::int), "
+    "    attempts = e.attempts + 1, updated_at = now(), "
+    "    current_phase = (select p.phase_id from syn.execution_phases p "
+    "                     where p.execution_id = e.id and p.status <> 'completed' "
+    "                     order by p.position limit 1) "
+    "  from next where e.id = next.id "
+    "  returning e.id, e.lease_token, e.workflow_id, e.task, e.inputs, e.repos, e.attempts, "
+    "    e.cancel_requested_at is not null as cancel, "
+    "    e.pause_requested_at is not null as pause, "
+    "    coalesce(e.control_reason, '') as reason), "
+    "event as (insert into syn.execution_events "
+    "    (execution_id, actor, event, from_status, to_status, detail) "
+    "  select id, $4, 'claimed', 'pending', 'running', jsonb_build_object('attempt', attempts) "
+    "  from claimed) "
+    "select c.id, c.lease_token, c.workflow_id, c.task, c.inputs::text, c.repos, c.attempts, "
+    "  c.cancel, c.pause, c.reason, w.repos, w.repository_url, w.repository_ref, "
+    "  p.phase_id, p.position, p.name, p.status, p.prompt_template, p.model, "
+    "  p.timeout_seconds, p.output "
+    "from claimed c join syn.workflows w on w.id = c.workflow_id "
+    "left join syn.execution_phases p on p.execution_id = c.id "
+    "order by p.position";
+
+PhaseRecord phaseAt(const pg::Result& rows, int row, int first) {
+    PhaseRecord phase;
+    phase.phaseId = rows.text(row, first);
+    phase.position = static_cast<int>(rows.integer(row, first + 1));
+    phase.name = rows.text(row, first + 2);
+    phase.status = rows.text(row, first + 3);
+    phase.promptTemplate = rows.text(row, first + 4);
+    phase.model = rows.optionalText(row, first + 5);
+    phase.timeoutSeconds = static_cast<int>(rows.integer(row, first + 6));
+    phase.output = rows.optionalText(row, first + 7);
+    return phase;
 }
 
-std::vector<PhaseRecord> ExecutionQueue::loadPhases(const std::string& executionId) {
-    pg::Result rows = db_.execute(
-        "select phase_id, position, name, status, prompt_template, model, timeout_seconds, "
-        "output from syn.execution_phases where execution_id = $1 order by position",
-        {executionId});
-    std::vector<PhaseRecord> phases;
-    for (int i = 0; i < rows.rows(); ++i) {
-        PhaseRecord phase;
-        phase.phaseId = rows.text(i, 0);
-        phase.position = static_cast<int>(rows.integer(i, 1));
-        phase.name = rows.text(i, 2);
-        phase.status = rows.text(i, 3);
-        phase.promptTemplate = rows.text(i, 4);
-        phase.model = rows.optionalText(i, 5);
-        phase.timeoutSeconds = static_cast<int>(rows.integer(i, 6));
-        phase.output = rows.optionalText(i, 7);
-        phases.push_back(std::move(phase));
+}  // namespace
+
+std::optional<ClaimedExecution> ExecutionQueue::claim() {
+    // SKIP LOCKED lets many runners claim at once without waiting on each other.
+    db_.prepare("syn_runner_claim", kClaimSql);
+    pg::Result rows = db_.executePrepared("syn_runner_claim",
+                                          {runnerId_, leaseSeconds_, workflowsArray_, actor_});
+    if (rows.rows() == 0) {
+        return std::nullopt;
     }
-    return phases;
+
+    ClaimedExecution claimed;
+    claimed.lease = {std::string(rows.text(0, 0)), std::string(rows.text(0, 1))};
+    claimed.workflowId = rows.text(0, 2);
+    claimed.task = rows.optionalText(0, 3);
+    claimed.inputsJson = rows.text(0, 4);
+    claimed.repos = pg::parseArray(rows.text(0, 5));
+    claimed.attempts = static_cast<int>(rows.integer(0, 6));
+    claimed.control = {true, rows.boolean(0, 7), rows.boolean(0, 8), std::string(rows.text(0, 9))};
+    claimed.workflowRepos = pg::parseArray(rows.text(0, 10));
+    claimed.workflowRepositoryUrl = rows.optionalText(0, 11);
+    claimed.workflowRepositoryRef = rows.optionalText(0, 12);
+    for (int row = 0; row < rows.rows() && !rows.isNull(row, 13); ++row) {
+        claimed.phases.push_back(phaseAt(rows, row, 13));
+    }
+    return claimed;
 }
 
 ControlRequests ExecutionQueue::readControl(const Lease& lease) {
@@ -157,42 +169,87 @@ ControlRequests ExecutionQueue::readControl(const Lease& lease) {
     return control;
 }
 
-bool ExecutionQueue::startPhase(const Lease& lease, const std::string& phaseId,
-                                const std::string& prompt) {
-    return underLease(lease, [&] {
-        db_.execute(
-            "update syn.execution_phases set status = 'running', prompt = $3, "
-            "started_at = now(), completed_at = null, runs = runs + 1, output = null, "
-            "output_truncated = false, exit_code = null, error = null "
-            "where execution_id = $1 and phase_id = $2",
-            {lease.executionId, phaseId, prompt});
-        db_.execute(
-            "update syn.executions set current_phase = $2, updated_at = now() where id = $1",
-            {lease.executionId, phaseId});
-        insertEvent(lease.executionId, "phase_started", phaseId, nullptr, nullptr, "{}");
-    });
+namespace {
+
+// The lease check, the control read and the three writes of a phase start
+// in one statement. `held` locks the execution row, so this statement sees
+// a cancel or pause committed before it. A request committed later waits
+// for the lock and then reaches the slot through the listener.
+const char* const kStartPhaseSql =
+    "with held as (select cancel_requested_at is not null as cancel, "
+    "    pause_requested_at is not null as pause, coalesce(control_reason, '') as reason "
+    "  from syn.executions where id = $1 and lease_token = $2::uuid and status = 'running' "
+    "  for update), "
+    "phase as (update syn.execution_phases set status = 'running', prompt = $4, "
+    "    started_at = now(), completed_at = null, runs = runs + 1, output = null, "
+    "    output_truncated = false, exit_code = null, error = null "
+    "  where execution_id = $1 and phase_id = $3 "
+    "    and exists (select 1 from held where not cancel and not pause) "
+    "  returning phase_id), "
+    "execution as (update syn.executions set current_phase = $3, updated_at = now() "
+    "  where id = $1 and exists (select 1 from phase)), "
+    "event as (insert into syn.execution_events (execution_id, actor, event, phase_id) "
+    "  select $1, $5, 'phase_started', phase_id from phase) "
+    "select cancel, pause, reason, exists (select 1 from phase) from held";
+
+// Completes a phase and, when $8 is true, the execution, in one statement.
+// The count cannot see this statement's own phase update, so it adds one.
+const char* const kCompletePhaseSql =
+    "with held as (select 1 from syn.executions "
+    "  where id = $1 and lease_token = $2::uuid for update), "
+    "phase as (update syn.execution_phases set status = 'completed', output = $4, "
+    "    output_truncated = $5, exit_code = $6::int, error = null, completed_at = now() "
+    "  where execution_id = $1 and phase_id = $3 and exists (select 1 from held) "
+    "  returning phase_id), "
+    "execution as (update syn.executions e set updated_at = now(), "
+    "    completed_phases = 1 + (select count(*) from syn.execution_phases "
+    "      where execution_id = $1 and status = 'completed' and phase_id <> $3), "
+    "    status = case when $8 then 'completed' else e.status end, "
+    "    current_phase = case when $8 then null else e.current_phase end, "
+    "    error = case when $8 then null else e.error end, "
+    "    completed_at = case when $8 then now() else e.completed_at end, "
+    "    claimed_by = case when $8 then null else e.claimed_by end, "
+    "    lease_token = case when $8 then null else e.lease_token end, "
+    "    lease_expires_at = case when $8 then null else e.lease_expires_at end "
+    "  where id = $1 and exists (select 1 from phase)), "
+    "event as (insert into syn.execution_events "
+    "    (execution_id, actor, event, phase_id, from_status, to_status, detail) "
+    "  select $1, $7, events.event, events.phase_id, events.from_status, events.to_status, "
+    "    events.detail "
+    "  from phase, (values (1, 'phase_completed', $3, null, null, $9::jsonb), "
+    "                      (2, 'completed', null, 'running', 'completed', '{}'::jsonb)) "
+    "    as events (n, event, phase_id, from_status, to_status, detail) "
+    "  where events.n = 1 or $8 order by events.n) "
+    "select exists (select 1 from phase)";
+
+}  // namespace
+
+PhaseStart ExecutionQueue::startPhase(const Lease& lease, const std::string& phaseId,
+                                      const std::string& prompt) {
+    db_.prepare("syn_runner_start_phase", kStartPhaseSql);
+    pg::Result row = db_.executePrepared("syn_runner_start_phase",
+                                         {lease.executionId, lease.token, phaseId, prompt, actor_});
+    PhaseStart start;
+    if (row.rows() == 0) {
+        return start;
+    }
+    start.control = {true, row.boolean(0, 0), row.boolean(0, 1), std::string(row.text(0, 2))};
+    start.started = row.boolean(0, 3);
+    return start;
 }
 
 bool ExecutionQueue::completePhase(const Lease& lease, const std::string& phaseId,
-                                   const PhaseOutcome& outcome) {
-    return underLease(lease, [&] {
-        db_.execute(
-            "update syn.execution_phases set status = 'completed', output = $3, "
-            "output_truncated = $4, exit_code = $5::int, error = null, completed_at = now() "
-            "where execution_id = $1 and phase_id = $2",
-            {lease.executionId, phaseId, outcome.output, outcome.outputTruncated ? "t" : "f",
-             exitCodeParam(outcome.exitCode)});
-        // Counting rows keeps the number right even if a phase is completed twice.
-        db_.execute(
-            "update syn.executions set updated_at = now(), completed_phases = "
-            "(select count(*) from syn.execution_phases "
-            " where execution_id = $1 and status = 'completed') where id = $1",
-            {lease.executionId});
-        insertEvent(lease.executionId, "phase_completed", phaseId, nullptr, nullptr,
-                    detailJson({{"exit_code", outcome.exitCode.value_or(0)},
-                                {"output_bytes", outcome.output.size()},
-                                {"output_truncated", outcome.outputTruncated}}));
-    });
+                                   const PhaseOutcome& outcome, bool finishesExecution) {
+    std::string detail = detailJson({{"exit_code", outcome.exitCode.value_or(0)},
+                                     {"output_bytes", outcome.output.size()},
+                                     {"output_truncated", outcome.outputTruncated}});
+    db_.prepare("syn_runner_complete_phase", kCompletePhaseSql);
+    pg::Result row =
+        db_.executePrepared("syn_runner_complete_phase",
+                            {lease.executionId, lease.token, phaseId, outcome.output,
+                             outcome.outputTruncated ? "t" : "f", exitCodeParam(outcome.exitCode),
+                             actor_, finishesExecution ? "t" : "f", detail});
+    return row.boolean(0, 0);
 }
 
 bool ExecutionQueue::failPhase(const Lease& lease, const std::string& phaseId,

@@ -94,7 +94,7 @@ void ExecutionRunner::run(const ClaimedExecution& execution, const std::atomic<S
     logger_.information("Claimed execution %s of workflow %s (attempt %d)", lease.executionId,
                         execution.workflowId, execution.attempts);
 
-    std::vector<PhaseRecord> phases = queue_.loadPhases(lease.executionId);
+    const std::vector<PhaseRecord>& phases = execution.phases;
     PromptContext context = promptContextFor(execution);
     for (const PhaseRecord& phase : phases) {
         if (phase.status == "completed") {
@@ -105,6 +105,8 @@ void ExecutionRunner::run(const ClaimedExecution& execution, const std::atomic<S
     std::filesystem::path workspace =
         std::filesystem::path(settings_.workspaceRoot) / lease.executionId;
     std::string workspaceError = createWorkspace(workspace);
+    // The claim read the control requests; every phase start reads them again.
+    ControlRequests known = execution.control;
     for (const PhaseRecord& phase : phases) {
         if (phase.status == "completed") {
             continue;
@@ -116,19 +118,23 @@ void ExecutionRunner::run(const ClaimedExecution& execution, const std::atomic<S
                           "; check runner.workspace_root and its permissions");
             return;
         }
-        if (checkBoundary(lease, phase, stop, stopping) == Step::finished) {
+        if (checkBoundary(lease, phase, stop, stopping, known) == Step::finished) {
             return;
         }
+        known = {true, false, false, ""};
         // Before the first phase: hydrate the workspace.
         if (repositoryEnvironment_.empty() &&
-            hydrateWorkspace(lease, phase, workspace.string(), context) == Step::finished) {
+            hydrateWorkspace(execution, phase, workspace.string(), context) == Step::finished) {
             return;
         }
-        if (runPhase(execution, phase, context, workspace.string(), stop) == Step::finished) {
+        bool last = &phase == &phases.back();
+        if (runPhase(execution, phase, last, context, workspace.string(), stop) == Step::finished) {
             return;
         }
     }
 
+    // Reached only when no phase was left to run; the last phase completes
+    // the execution itself otherwise.
     if (queue_.complete(lease)) {
         logger_.information("Execution %s completed", lease.executionId);
     } else {
@@ -138,9 +144,22 @@ void ExecutionRunner::run(const ClaimedExecution& execution, const std::atomic<S
 
 ExecutionRunner::Step ExecutionRunner::checkBoundary(const Lease& lease, const PhaseRecord& phase,
                                                      const std::atomic<StopRequest>& stop,
-                                                     const std::atomic<bool>& stopping) {
-    ControlRequests control = queue_.readControl(lease);
-    if (!control.leaseHeld || stop.load() == StopRequest::leaseLost) {
+                                                     const std::atomic<bool>& stopping,
+                                                     const ControlRequests& known) {
+    if (stop.load() == StopRequest::leaseLost) {
+        logLostLease(lease, "before phase " + phase.phaseId);
+        return Step::finished;
+    }
+    bool shuttingDown = stopping.load() || stop.load() == StopRequest::shutdown;
+    // A cancel or pause requested meanwhile wins over the release at shutdown.
+    ControlRequests control = shuttingDown ? queue_.readControl(lease) : known;
+    return actOnControl(lease, phase, control, shuttingDown);
+}
+
+ExecutionRunner::Step ExecutionRunner::actOnControl(const Lease& lease, const PhaseRecord& phase,
+                                                    const ControlRequests& control,
+                                                    bool shuttingDown) {
+    if (!control.leaseHeld) {
         logLostLease(lease, "before phase " + phase.phaseId);
         return Step::finished;
     }
@@ -162,7 +181,7 @@ ExecutionRunner::Step ExecutionRunner::checkBoundary(const Lease& lease, const P
         }
         return Step::finished;
     }
-    if (stopping.load() || stop.load() == StopRequest::shutdown) {
+    if (shuttingDown) {
         if (queue_.release(lease, "runner shutting down")) {
             logger_.information("Released execution %s before phase %s: runner shutting down",
                                 lease.executionId, phase.phaseId);
@@ -187,14 +206,16 @@ std::vector<std::string> ExecutionRunner::agentArgv(const PhaseRecord& phase,
 }
 
 ExecutionRunner::Step ExecutionRunner::runPhase(const ClaimedExecution& execution,
-                                                const PhaseRecord& phase, PromptContext& context,
+                                                const PhaseRecord& phase, bool last,
+                                                PromptContext& context,
                                                 const std::string& workspace,
                                                 const std::atomic<StopRequest>& stop) {
     const Lease& lease = execution.lease;
     std::string prompt = renderPrompt(phase.promptTemplate, context);
-    if (!queue_.startPhase(lease, phase.phaseId, prompt)) {
-        logLostLease(lease, "starting phase " + phase.phaseId);
-        return Step::finished;
+    PhaseStart start = queue_.startPhase(lease, phase.phaseId, prompt);
+    if (!start.started) {
+        // Either the lease is gone or a cancel or pause arrived since the boundary check.
+        return actOnControl(lease, phase, start.control, false);
     }
     logger_.information("Execution %s: phase %s started", lease.executionId, phase.phaseId);
     logger_.debug("Execution %s: phase %s prompt:\n%s", lease.executionId, phase.phaseId, prompt);
@@ -245,12 +266,16 @@ ExecutionRunner::Step ExecutionRunner::runPhase(const ClaimedExecution& executio
                          "Phase " + phase.phaseId + " failed: writing " + artifact.string() +
                              " failed: " + artifactError);
     }
-    if (!queue_.completePhase(lease, phase.phaseId, outcome)) {
+    if (!queue_.completePhase(lease, phase.phaseId, outcome, last)) {
         logLostLease(lease, "completing phase " + phase.phaseId);
         return Step::finished;
     }
     logger_.information("Execution %s: phase %s completed (%z bytes of output)", lease.executionId,
                         phase.phaseId, result.output.size());
+    if (last) {
+        logger_.information("Execution %s completed", lease.executionId);
+        return Step::finished;
+    }
     context.phaseOutputs[phase.phaseId] = result.output;
     return Step::next;
 }
@@ -298,15 +323,24 @@ ExecutionRunner::Step ExecutionRunner::failPhase(const Lease& lease, const Phase
 // Clones the execution's repositories and writes the workspace's context
 // files. A failed clone fails the execution at its first pending phase,
 // which never starts.
-ExecutionRunner::Step ExecutionRunner::hydrateWorkspace(const Lease& lease,
+ExecutionRunner::Step ExecutionRunner::hydrateWorkspace(const ClaimedExecution& execution,
                                                         const PhaseRecord& firstPhase,
                                                         const std::string& directory,
                                                         PromptContext& context) {
+    const Lease& lease = execution.lease;
     workspace::HydratedWorkspace hydrated;
     try {
+        // The claim read the columns that loadRepositorySources would query.
+        workspace::RepositorySources sources;
+        sources.executionId = lease.executionId;
+        sources.workflowId = execution.workflowId;
+        sources.executionRepos = execution.repos;
+        sources.workflowRepos = execution.workflowRepos;
+        sources.workflowRepositoryUrl = execution.workflowRepositoryUrl;
+        sources.workflowRepositoryRef = execution.workflowRepositoryRef;
+        sources.inputs = workspace::parseInputs(execution.inputsJson, lease.executionId);
         workspace::WorkspaceHydrator hydrator(workspace::RepositoryCloner(settings_.git), logger_);
-        hydrated = hydrator.hydrate(
-            workspace::loadRepositorySources(queue_.connection(), lease.executionId), directory);
+        hydrated = hydrator.hydrate(sources, directory);
     } catch (const workspace::HydrationError& error) {
         return failPhase(lease, firstPhase, {}, error.what());
     }

@@ -18,22 +18,6 @@ std::string lowerCase(std::string text) {
     return Poco::toLower(text);
 }
 
-std::map<std::string, std::string> parseInputs(const std::string& json,
-                                               const std::string& executionId) {
-    std::map<std::string, std::string> inputs;
-    try {
-        Poco::JSON::Parser parser;
-        Poco::JSON::Object::Ptr object = parser.parse(json).extract<Poco::JSON::Object::Ptr>();
-        for (const auto& [name, value] : *object) {
-            inputs[name] = value.isString() ? value.extract<std::string>() : value.toString();
-        }
-    } catch (const Poco::Exception& error) {
-        throw HydrationError("Reading the inputs of execution " + executionId +
-                             " failed: " + error.displayText());
-    }
-    return inputs;
-}
-
 // The entries the execution or its workflow names, before parsing.
 std::vector<std::string> chooseEntries(const RepositorySources& sources) {
     if (!sources.executionRepos.empty()) {
@@ -66,6 +50,22 @@ std::map<std::string, std::string> HydratedWorkspace::agentEnvironment() const {
         paths += (paths.empty() ? "" : "\n") + repository.path.string();
     }
     return {{"SYN_REPOS", paths}};
+}
+
+std::map<std::string, std::string> parseInputs(const std::string& json,
+                                               const std::string& executionId) {
+    std::map<std::string, std::string> inputs;
+    try {
+        Poco::JSON::Parser parser;
+        Poco::JSON::Object::Ptr object = parser.parse(json).extract<Poco::JSON::Object::Ptr>();
+        for (const auto& [name, value] : *object) {
+            inputs[name] = value.isString() ? value.extract<std::string>() : value.toString();
+        }
+    } catch (const Poco::Exception& error) {
+        throw HydrationError("Reading the inputs of execution " + executionId +
+                             " failed: " + error.displayText());
+    }
+    return inputs;
 }
 
 RepositorySources loadRepositorySources(pg::Connection& connection,

@@ -16,15 +16,6 @@ struct Lease {
     std::string token;
 };
 
-struct ClaimedExecution {
-    Lease lease;
-    std::string workflowId;
-    std::optional<std::string> task;
-    std::string inputsJson;  // jsonb object as text
-    std::vector<std::string> repos;
-    int attempts = 0;
-};
-
 struct PhaseRecord {
     std::string phaseId;
     int position = 0;
@@ -44,6 +35,28 @@ struct ControlRequests {
     std::string reason;  // empty when none was given
 };
 
+struct ClaimedExecution {
+    Lease lease;
+    std::string workflowId;
+    std::optional<std::string> task;
+    std::string inputsJson;  // jsonb object as text
+    std::vector<std::string> repos;
+    int attempts = 0;
+    std::vector<PhaseRecord> phases;  // every phase, in position order
+    ControlRequests control;          // as the claim found them
+    // The workflow's repository columns, for hydrating the workspace.
+    std::vector<std::string> workflowRepos;
+    std::optional<std::string> workflowRepositoryUrl;
+    std::optional<std::string> workflowRepositoryRef;
+};
+
+// What a phase start found: whether the lease is still held and which
+// control requests are pending. The phase started only when `started`.
+struct PhaseStart {
+    ControlRequests control;
+    bool started = false;
+};
+
 // Result of a phase run that ended with the agent process, used by the writes.
 struct PhaseOutcome {
     std::string output;
@@ -60,15 +73,21 @@ class ExecutionQueue {
     ExecutionQueue(pg::Connection& db, std::string runnerId, int leaseSeconds,
                    std::vector<std::string> workflows = {});
 
-    // Claims the oldest pending execution of the queue's workflows, or returns
-    // nothing when none is free.
+    // Claims the oldest pending execution of the queue's workflows, with its
+    // phases, control requests and workflow repositories, in one statement.
+    // Returns nothing when none is free.
     std::optional<ClaimedExecution> claim();
 
-    std::vector<PhaseRecord> loadPhases(const std::string& executionId);
     ControlRequests readControl(const Lease& lease);
 
-    bool startPhase(const Lease& lease, const std::string& phaseId, const std::string& prompt);
-    bool completePhase(const Lease& lease, const std::string& phaseId, const PhaseOutcome& outcome);
+    // Starts the phase unless a cancel or pause is pending, in one statement
+    // that also reads the control requests.
+    PhaseStart startPhase(const Lease& lease, const std::string& phaseId,
+                          const std::string& prompt);
+    // Completes the phase and, when `finishesExecution`, the execution too,
+    // in one transaction.
+    bool completePhase(const Lease& lease, const std::string& phaseId, const PhaseOutcome& outcome,
+                       bool finishesExecution);
     // Fails the phase and the execution; later pending phases become skipped.
     bool failPhase(const Lease& lease, const std::string& phaseId, const PhaseOutcome& outcome,
                    const std::string& error);

@@ -28,16 +28,22 @@ class ExecutionRunner {
   private:
     enum class Step { next, finished };
 
-    Step runPhase(const ClaimedExecution& execution, const PhaseRecord& phase,
+    // `last` makes a successful phase complete the execution in the same write.
+    Step runPhase(const ClaimedExecution& execution, const PhaseRecord& phase, bool last,
                   PromptContext& context, const std::string& workspace,
                   const std::atomic<StopRequest>& stop);
+    // Acts on a lost lease, shutdown, and `known`: the control requests the
+    // caller already read. The phase start reads them again, atomically.
     Step checkBoundary(const Lease& lease, const PhaseRecord& phase,
-                       const std::atomic<StopRequest>& stop, const std::atomic<bool>& stopping);
+                       const std::atomic<StopRequest>& stop, const std::atomic<bool>& stopping,
+                       const ControlRequests& known);
+    Step actOnControl(const Lease& lease, const PhaseRecord& phase, const ControlRequests& control,
+                      bool shuttingDown);
     Step finishStopped(const Lease& lease, const PhaseRecord& phase, const AgentResult& result);
     Step failPhase(const Lease& lease, const PhaseRecord& phase, const PhaseOutcome& outcome,
                    const std::string& error);
     void logLostLease(const Lease& lease, const std::string& during);
-    Step hydrateWorkspace(const Lease& lease, const PhaseRecord& firstPhase,
+    Step hydrateWorkspace(const ClaimedExecution& execution, const PhaseRecord& firstPhase,
                           const std::string& directory, PromptContext& context);
     std::vector<std::string> agentArgv(const PhaseRecord& phase, const std::string& workspace);
 

@@ -61,6 +61,11 @@ class HydrationError : public std::runtime_error {
 // columns. Throws HydrationError when the execution does not exist.
 RepositorySources loadRepositorySources(pg::Connection& connection, const std::string& executionId);
 
+// Parses an execution's merged inputs, a JSON object as text. Throws
+// HydrationError naming the execution when the text is not one.
+std::map<std::string, std::string> parseInputs(const std::string& json,
+                                               const std::string& executionId);
+
 // Parses "owner/name" or an http(s)://github.com/owner/name URL (optional
 // ".git" and trailing "/"). Returns nothing when `entry` is neither, or when a
 // part could escape a directory.
