@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -63,39 +65,80 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
     return result;
 }
 
-// Runs in the forked child: only async-signal-safe calls until execve.
-[[noreturn]] void execChild(const char* path, char* const* argv, char* const* envp,
-                            const char* directory, int in, int out, int err, int report,
-                            pid_t parent) {
+// Arguments of the child, in memory it shares with the parent until execve.
+struct ChildStart {
+    const char* path;
+    char* const* argv;
+    char* const* envp;
+    const char* directory;
+    int in, out, err;
+    pid_t parent;
+    int error = 0;  // errno of the step that failed; written by the child
+};
+
+// Runs in the child made by clone(CLONE_VM | CLONE_VFORK). The child shares
+// the parent's memory, so it makes only system calls until execve, and no
+// signal handler of the runner may run in it.
+int execChild(void* argument) {
+    ChildStart& start = *static_cast<ChildStart*>(argument);
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // The runner may have died between fork and prctl; then nobody would kill us.
-    if (::getppid() != parent) {
+    // The runner may have died between clone and prctl; then nobody would kill us.
+    if (::getppid() != start.parent) {
         ::_exit(127);
     }
 
+    // Every signal is blocked here because the parent blocked them before
+    // clone. Handlers go back to the default before unblocking, because a
+    // runner handler running in this shared memory could corrupt the parent.
+    for (int signal = 1; signal < NSIG; ++signal) {
+        struct sigaction action {};
+        if (::sigaction(signal, nullptr, &action) == 0 && action.sa_handler != SIG_DFL &&
+            action.sa_handler != SIG_IGN) {
+            action.sa_handler = SIG_DFL;
+            ::sigaction(signal, &action, nullptr);
+        }
+    }
+    ::signal(SIGPIPE, SIG_DFL);
     sigset_t none;
     ::sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
 
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
+    ::dup2(start.in, 0);
+    ::dup2(start.out, 1);
+    ::dup2(start.err, 2);
     // Nothing else of the runner's (database sockets, other agents' pipes)
-    // may leak into the agent; `report` closes on a successful exec.
+    // may leak into the agent.
     ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 
-    int error = 0;
-    if (::chdir(directory) != 0) {
-        error = errno;
+    if (::chdir(start.directory) != 0) {
+        start.error = errno;
     } else {
-        ::execve(path, argv, envp);
-        error = errno;
+        ::execve(start.path, start.argv, start.envp);
+        start.error = errno;
     }
-    ssize_t ignored = ::write(report, &error, sizeof error);
-    (void)ignored;
     ::_exit(127);
+}
+
+// Starts the child with clone(CLONE_VM | CLONE_VFORK), as posix_spawn does:
+// unlike fork, no page tables are copied and the runner's other threads take
+// no copy-on-write faults afterwards. The calling thread resumes once the
+// child has called execve or exited. Returns the pid, or -1 with errno set.
+pid_t cloneChild(ChildStart& start) {
+    // The child runs on this buffer while this thread waits in clone.
+    constexpr size_t kChildStackBytes = 64 * 1024;
+    alignas(16) char stack[kChildStackBytes];
+
+    sigset_t all;
+    sigset_t previous;
+    ::sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t pid =
+        ::clone(execChild, stack + kChildStackBytes, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+    int cloneError = errno;
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    errno = cloneError;
+    return pid;
 }
 
 void appendTail(std::string& tail, const char* data, size_t size, size_t limit) {
@@ -150,47 +193,41 @@ AgentProcess::AgentProcess(const AgentLaunch& launch) : input_(launch.input) {
     std::vector<char*> argv = pointers(arguments);
     std::vector<char*> envp = pointers(environment);
 
-    int in[2], out[2], err[2], report[2];
+    int in[2], out[2], err[2];
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
-        ::pipe2(err, O_CLOEXEC) != 0 || ::pipe2(report, O_CLOEXEC) != 0) {
+        ::pipe2(err, O_CLOEXEC) != 0) {
         // NOTE: pipes opened before the failing call leak here; running out of
         // descriptors is already fatal for the runner's other work.
         throw AgentStartError("Creating pipes for the agent failed: " + errnoText(errno));
     }
 
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
+    ChildStart start{path.c_str(), argv.data(), envp.data(), launch.workingDirectory.c_str(),
+                     in[0],        out[1],      err[1],      ::getpid()};
+    pid_t pid = cloneChild(start);
     if (pid < 0) {
         int error = errno;
-        for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1], report[0], report[1]}) {
+        for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) {
             ::close(fd);
         }
-        throw AgentStartError("Forking the agent failed: " + errnoText(error));
-    }
-    if (pid == 0) {
-        execChild(path.c_str(), argv.data(), envp.data(), launch.workingDirectory.c_str(), in[0],
-                  out[1], err[1], report[1], parent);
+        throw AgentStartError("Starting a process for the agent failed: " + errnoText(error));
     }
 
-    // Both sides call setpgid so the group exists before either relies on it.
-    ::setpgid(pid, pid);
+    // The child called setpgid before execve, and CLONE_VFORK held this
+    // thread until then, so the group exists already.
     pid_ = pid;
     exitNotice_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    for (int fd : {in[0], out[1], err[1], report[1]}) {
+    for (int fd : {in[0], out[1], err[1]}) {
         ::close(fd);
     }
     stdin_ = in[1];
     stdout_ = out[0];
     stderr_ = err[0];
 
-    int error = 0;
-    ssize_t got = ::read(report[0], &error, sizeof error);
-    ::close(report[0]);
-    if (got == static_cast<ssize_t>(sizeof error)) {
+    if (start.error != 0) {
         ::waitpid(pid_, nullptr, 0);
         reaped_ = true;
         throw AgentStartError("Starting agent " + path + " in " + launch.workingDirectory +
-                              " failed: " + errnoText(error));
+                              " failed: " + errnoText(start.error));
     }
 
     setNonBlocking(stdin_);

@@ -59,8 +59,9 @@ std::string resolveExecutable(const std::string& command);
 
 class AgentProcess {
   public:
-    // Forks and execs the agent in a new process group. The child gets
-    // SIGKILL when the forking thread's process dies (PR_SET_PDEATHSIG), so
+    // Starts the agent in a new process group, without copying the runner's
+    // memory (clone with CLONE_VM | CLONE_VFORK, then execve). The child gets
+    // SIGKILL when the starting thread's process dies (PR_SET_PDEATHSIG), so
     // an agent does not outlive a runner killed with SIGKILL. Throws
     // AgentStartError when the command cannot be started.
     explicit AgentProcess(const AgentLaunch& launch);
