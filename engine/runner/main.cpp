@@ -36,7 +36,7 @@ class RunnerApplication : public Poco::Util::ServerApplication {
                                   .repeatable(true)
                                   .argument(argument, argument[0] != '\0')
                                   .callback(OptionCallback<RunnerApplication>(
-                                      this, &RunnerApplication::handleOption)));
+                                      this, &RunnerApplication::handleSettingOption)));
         };
         options.addOption(
             Option("help", "h", "print this help with every setting and exit")
@@ -50,7 +50,9 @@ class RunnerApplication : public Poco::Util::ServerApplication {
         add("database-url", "URL", "libpq conninfo or URL (database.url)");
     }
 
-    void handleOption(const std::string& name, const std::string& value) {
+    // Not named handleOption: that would override Application::handleOption,
+    // which Poco calls for every option, --help included.
+    void handleSettingOption(const std::string& name, const std::string& value) {
         static const std::map<std::string, std::string> keys = {
             {"slots", "runner.slots"},
             {"agent-command", "runner.agent_command"},
