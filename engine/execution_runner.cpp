@@ -136,6 +136,7 @@ void ExecutionRunner::run(const ClaimedExecution& execution, const std::atomic<S
     // Reached only when no phase was left to run; the last phase completes
     // the execution itself otherwise.
     if (queue_.complete(lease)) {
+        endedStatus_ = "completed";
         logger_.information("Execution %s completed", lease.executionId);
     } else {
         logLostLease(lease, "completing");
@@ -169,6 +170,7 @@ ExecutionRunner::Step ExecutionRunner::actOnControl(const Lease& lease, const Ph
             error += ": " + control.reason;
         }
         if (queue_.cancel(lease, phase.phaseId, {}, error)) {
+            endedStatus_ = "cancelled";
             logger_.information("Execution %s cancelled before phase %s", lease.executionId,
                                 phase.phaseId);
         }
@@ -176,6 +178,7 @@ ExecutionRunner::Step ExecutionRunner::actOnControl(const Lease& lease, const Ph
     }
     if (control.pause) {
         if (queue_.pause(lease, phase.phaseId)) {
+            endedStatus_ = "paused";
             logger_.information("Execution %s paused before phase %s", lease.executionId,
                                 phase.phaseId);
         }
@@ -183,6 +186,7 @@ ExecutionRunner::Step ExecutionRunner::actOnControl(const Lease& lease, const Ph
     }
     if (shuttingDown) {
         if (queue_.release(lease, "runner shutting down")) {
+            endedStatus_ = "pending";
             logger_.information("Released execution %s before phase %s: runner shutting down",
                                 lease.executionId, phase.phaseId);
         }
@@ -273,6 +277,7 @@ ExecutionRunner::Step ExecutionRunner::runPhase(const ClaimedExecution& executio
     logger_.information("Execution %s: phase %s completed (%z bytes of output)", lease.executionId,
                         phase.phaseId, result.output.size());
     if (last) {
+        endedStatus_ = "completed";
         logger_.information("Execution %s completed", lease.executionId);
         return Step::finished;
     }
@@ -289,6 +294,7 @@ ExecutionRunner::Step ExecutionRunner::finishStopped(const Lease& lease, const P
     }
     if (result.stoppedBy == StopRequest::shutdown) {
         if (queue_.release(lease, "runner shutting down")) {
+            endedStatus_ = "pending";
             logger_.warning("Released execution %s: phase %s was stopped by runner shutdown",
                             lease.executionId, phase.phaseId);
         }
@@ -301,6 +307,7 @@ ExecutionRunner::Step ExecutionRunner::finishStopped(const Lease& lease, const P
         error += ": " + control.reason;
     }
     if (queue_.cancel(lease, phase.phaseId, outcome, error)) {
+        endedStatus_ = "cancelled";
         logger_.information("Execution %s cancelled during phase %s; agent stopped",
                             lease.executionId, phase.phaseId);
     } else {
@@ -313,6 +320,7 @@ ExecutionRunner::Step ExecutionRunner::failPhase(const Lease& lease, const Phase
                                                  const PhaseOutcome& outcome,
                                                  const std::string& error) {
     if (queue_.failPhase(lease, phase.phaseId, outcome, error)) {
+        endedStatus_ = "failed";
         logger_.warning("Execution %s failed: %s", lease.executionId, error);
     } else {
         logLostLease(lease, "failing phase " + phase.phaseId);

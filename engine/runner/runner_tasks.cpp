@@ -67,10 +67,18 @@ void SlotTask::runTask() {
         try {
             ExecutionRunner runner(queue, context_.settings, context_.logger);
             runner.run(*claimed, context_.pool.stopRequest(index_), context_.pool.stopping());
-            workspace::applyRetentionAfterRun(
-                *db,
-                std::filesystem::path(context_.settings.workspaceRoot) / claimed->lease.executionId,
-                claimed->lease.executionId, context_.settings.retention, context_.logger);
+            std::filesystem::path workspace =
+                std::filesystem::path(context_.settings.workspaceRoot) / claimed->lease.executionId;
+            // The status this runner wrote needs no query; after a lost lease
+            // only the database knows it.
+            if (runner.endedStatus()) {
+                workspace::applyRetentionAtEnd(workspace, claimed->lease.executionId,
+                                               *runner.endedStatus(), context_.settings.retention,
+                                               context_.logger);
+            } else {
+                workspace::applyRetentionAfterRun(*db, workspace, claimed->lease.executionId,
+                                                  context_.settings.retention, context_.logger);
+            }
         } catch (const std::exception& error) {
             // The lease lapses on its own and a rescuer re-queues the execution.
             context_.logger.error(

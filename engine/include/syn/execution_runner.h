@@ -25,6 +25,10 @@ class ExecutionRunner {
     void run(const ClaimedExecution& execution, const std::atomic<StopRequest>& stop,
              const std::atomic<bool>& stopping);
 
+    // Returns the status that run() wrote last (completed, failed, cancelled,
+    // paused or pending), or nothing when it lost the lease or threw first.
+    const std::optional<std::string>& endedStatus() const { return endedStatus_; }
+
   private:
     enum class Step { next, finished };
 
@@ -51,6 +55,7 @@ class ExecutionRunner {
     const RunnerSettings& settings_;
     Poco::Logger& logger_;
     std::map<std::string, std::string> repositoryEnvironment_;  // SYN_REPOS for every agent
+    std::optional<std::string> endedStatus_;
 };
 
 // Builds the rendering context of an execution: task, inputs, ids and the
