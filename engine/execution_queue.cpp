@@ -175,8 +175,17 @@ namespace {
 // in one statement. `held` locks the execution row, so this statement sees
 // a cancel or pause committed before it. A request committed later waits
 // for the lock and then reaches the slot through the listener.
+//
+// The statement commits without waiting for the WAL flush. Only a crash of
+// PostgreSQL or its host can lose it, and that also ends the slot's
+// connection, so the slot cannot record this phase's end: it abandons the
+// execution, whose durable claim keeps it leased to this runner until the
+// lease lapses and a rescue re-queues it. The phase then runs again from the
+// start. WAL is flushed in order, so a durable phase end or later write
+// implies a durable phase start.
 const char* const kStartPhaseSql =
-    "with held as (select cancel_requested_at is not null as cancel, "
+    "with durability as (select set_config('synchronous_commit', 'off', true)), "
+    "held as (select cancel_requested_at is not null as cancel, "
     "    pause_requested_at is not null as pause, coalesce(control_reason, '') as reason "
     "  from syn.executions where id = $1 and lease_token = $2::uuid and status = 'running' "
     "  for update), "
@@ -190,7 +199,7 @@ const char* const kStartPhaseSql =
     "  where id = $1 and exists (select 1 from phase)), "
     "event as (insert into syn.execution_events (execution_id, actor, event, phase_id) "
     "  select $1, $5, 'phase_started', phase_id from phase) "
-    "select cancel, pause, reason, exists (select 1 from phase) from held";
+    "select cancel, pause, reason, exists (select 1 from phase) from held, durability";
 
 // Completes a phase and, when $8 is true, the execution, in one statement.
 // The count cannot see this statement's own phase update, so it adds one.
