@@ -73,8 +73,15 @@ pid_t poolMasterPid() {
 
 // Returns the parent pid from /proc/<pid>/stat, or 0 when the process is gone.
 static pid_t parentPid(const std::filesystem::path& statPath) {
-    std::ifstream in(statPath);
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // A process that exits while its stat file is read makes the read fail
+    // with ESRCH, which libstdc++ raises from the stream buffer.
+    std::string stat;
+    try {
+        std::ifstream in(statPath);
+        stat.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {
+        return 0;
+    }
     // The command name in parentheses may contain spaces; fields after it are
     // the state, then the parent pid.
     size_t end = stat.rfind(')');
