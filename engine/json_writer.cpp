@@ -1,39 +1,9 @@
 #include "syn/json_writer.h"
 
+#include "syn/utf8.h"
+
 namespace syn::json {
 namespace {
-
-// Returns the length of the valid UTF-8 sequence at `at`, or 0 when the
-// bytes there do not form one.
-size_t utf8SequenceLength(std::string_view text, size_t at) {
-    auto byte = [&](size_t i) -> unsigned {
-        return at + i < text.size() ? static_cast<unsigned char>(text[at + i]) : 0;
-    };
-    unsigned lead = byte(0);
-    size_t length = 0;
-    unsigned low = 0x80, high = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        low = lead == 0xE0 ? 0xA0 : 0x80;
-        high = lead == 0xED ? 0x9F : 0xBF;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        low = lead == 0xF0 ? 0x90 : 0x80;
-        high = lead == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < length; ++i) {
-        unsigned min = i == 1 ? low : 0x80;
-        unsigned max = i == 1 ? high : 0xBF;
-        if (byte(i) < min || byte(i) > max) {
-            return 0;
-        }
-    }
-    return length;
-}
 
 void appendEscaped(std::string& out, unsigned char c) {
     static const char kHex[] = "0123456789abcdef";

@@ -16,7 +16,7 @@ constexpr std::string_view kStatuses[] = {"pending",   "running", "paused",
 // Reads the optional `status` filter; an unknown value is a pydantic enum error.
 std::optional<std::string> readStatus(const QueryParameters& query,
                                       std::vector<ValidationError>& errors) {
-    const std::string* status = query.find("status");
+    const std::string* status = query.text("status", errors);
     if (status == nullptr) {
         return std::nullopt;
     }
@@ -61,7 +61,7 @@ Response handleExecutionList(const Request& request, const PathParameters&, Data
     std::vector<ValidationError> errors;
     QueryParameters query(request.query);
     std::optional<std::string> status = readStatus(query, errors);
-    const std::string* workflowId = query.find("workflow_id");
+    const std::string* workflowId = query.text("workflow_id", errors);
     long long page = query.integer("page", 1, 1, std::numeric_limits<int>::max(), errors);
     long long pageSize = query.integer("page_size", 20, 1, 100, errors);
     if (!errors.empty()) {

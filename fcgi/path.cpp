@@ -1,5 +1,7 @@
 #include "path.h"
 
+#include "syn/utf8.h"
+
 namespace syn::fcgi {
 namespace {
 
@@ -54,7 +56,9 @@ std::optional<std::vector<std::string>> splitPath(std::string_view target) {
         size_t slash = target.find('/', start);
         std::string_view raw = target.substr(start, slash - start);
         std::optional<std::string> segment = percentDecode(raw);
-        if (!segment) {
+        // A segment that is not UTF-8 cannot name a stored id, and PostgreSQL
+        // rejects it as a parameter (SQLSTATE 22021).
+        if (!segment || !isValidUtf8(*segment)) {
             return std::nullopt;
         }
         segments.push_back(std::move(*segment));

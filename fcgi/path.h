@@ -15,7 +15,8 @@ std::optional<std::string> percentDecode(std::string_view text, bool plusIsSpace
 
 // Splits an absolute path such as "/workflows/a%2Fb" on '/' first and then
 // decodes each segment, so that an encoded slash stays inside its segment.
-// Returns nullopt when the path is not absolute or an escape is malformed.
+// Returns nullopt when the path is not absolute, an escape is malformed or a
+// decoded segment is not valid UTF-8.
 std::optional<std::vector<std::string>> splitPath(std::string_view target);
 
 }  // namespace syn::fcgi

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "path.h"
+#include "syn/utf8.h"
 
 namespace syn::fcgi {
 namespace {
@@ -74,14 +75,25 @@ QueryParameters::QueryParameters(std::string_view query) {
     }
 }
 
-const std::string* QueryParameters::find(std::string_view name) const {
+const std::string* QueryParameters::text(std::string_view name,
+                                         std::vector<ValidationError>& errors) const {
     auto entry = values_.find(std::string(name));
-    return entry == values_.end() ? nullptr : &entry->second;
+    if (entry == values_.end()) {
+        return nullptr;
+    }
+    // Percent escapes can decode to any bytes, and PostgreSQL rejects a
+    // parameter that is not UTF-8 (SQLSTATE 22021).
+    if (!isValidUtf8(entry->second)) {
+        errors.push_back(
+            makeValidationError("string_unicode", queryLocation(name), stringValue(entry->second)));
+        return nullptr;
+    }
+    return &entry->second;
 }
 
 long long QueryParameters::integer(std::string_view name, long long fallback, long long minimum,
                                    long long maximum, std::vector<ValidationError>& errors) const {
-    const std::string* text = find(name);
+    const std::string* text = this->text(name, errors);
     if (text == nullptr) {
         return fallback;
     }
@@ -111,7 +123,7 @@ long long QueryParameters::integer(std::string_view name, long long fallback, lo
 
 bool QueryParameters::boolean(std::string_view name, bool fallback,
                               std::vector<ValidationError>& errors) const {
-    const std::string* text = find(name);
+    const std::string* text = this->text(name, errors);
     if (text == nullptr) {
         return fallback;
     }

@@ -1,7 +1,5 @@
 #include "router.h"
 
-#include <Poco/Logger.h>
-
 #include <array>
 #include <string_view>
 
@@ -12,6 +10,7 @@
 #include "handler.h"
 #include "json_response.h"
 #include "path.h"
+#include "statement_error.h"
 #include "workflow_create_handler.h"
 #include "workflow_handler.h"
 
@@ -107,12 +106,7 @@ Response handleRequest(const Request& request, Database& database) {
         if (error.isConnectionError()) {
             throw;
         }
-        // A statement failed in a way no handler expects, so the cause goes to
-        // the log, never into the response.
-        Poco::Logger::get("syn.fcgi.router")
-            .error("%s %s failed: %s (SQLSTATE %s)", request.method, request.target,
-                   std::string(error.what()), error.sqlstate());
-        return detailResponse(500, "Internal Server Error");
+        return statementErrorResponse(request, error);
     }
 }
 

@@ -25,6 +25,8 @@ class ApiValidationTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(allShapeErrorsAreReportedTogether);
     CPPUNIT_TEST(extraKeyIsExtraForbidden);
     CPPUNIT_TEST(invalidUtf8IsRejected);
+    CPPUNIT_TEST(invalidUtf8PathIsNotFound);
+    CPPUNIT_TEST(invalidUtf8QueryIsStringUnicode);
     CPPUNIT_TEST(tenThousandInputKeys);
     CPPUNIT_TEST(sqlMetacharactersAreStoredVerbatim);
     CPPUNIT_TEST(sqlMetacharactersInWorkflowId);
@@ -159,6 +161,29 @@ class ApiValidationTest : public CppUnit::TestFixture {
             CPPUNIT_ASSERT_EQUAL_MESSAGE(response.body, 422, response.status);
             CPPUNIT_ASSERT_MESSAGE(response.body, response.json()->getArray("detail"));
         }
+        expectUnchanged();
+    }
+
+    // PostgreSQL rejects such ids as parameters, so they must stop before it.
+    void invalidUtf8PathIsNotFound() {
+        for (const char* path : {"/workflows/%FF", "/workflows/%C3", "/executions/exec-%FF00",
+                                 "/workflows/it-simple/executions/%ED%A0%80"}) {
+            SYN_ASSERT_DETAIL(client_.get(path), 404, "Not Found");
+        }
+        SYN_ASSERT_DETAIL(client_.postJson("/workflows/%FF/execute", "{}"), 404, "Not Found");
+        SYN_ASSERT_DETAIL(client_.postJson("/executions/%FF/cancel", "{}"), 404, "Not Found");
+        expectUnchanged();
+    }
+
+    void invalidUtf8QueryIsStringUnicode() {
+        expectError(client_.get("/executions?workflow_id=%FF"), "string_unicode",
+                    R"(["query","workflow_id"])");
+        expectError(client_.get("/executions?status=%C3"), "string_unicode",
+                    R"(["query","status"])");
+        expectError(client_.get("/workflows/executions/active?limit=%FF"), "string_unicode",
+                    R"(["query","limit"])");
+        expectError(client_.get("/workflows?include_archived=%FF"), "string_unicode",
+                    R"(["query","include_archived"])");
         expectUnchanged();
     }
 

@@ -5,6 +5,7 @@
 #include "json_response.h"
 #include "path.h"
 #include "query_parameters.h"
+#include "statement_error.h"
 #include "syn/json_writer.h"
 
 namespace {
@@ -40,6 +41,9 @@ class RouterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(unknownPathIsNotFound);
     CPPUNIT_TEST(trailingSlashIsNotFound);
     CPPUNIT_TEST(malformedEscapeIsNotFound);
+    CPPUNIT_TEST(invalidUtf8SegmentIsNotFound);
+    CPPUNIT_TEST(invalidUtf8QueryIsStringUnicode);
+    CPPUNIT_TEST(statementErrorsAreMapped);
     CPPUNIT_TEST(wrongMethodListsAllowed);
     CPPUNIT_TEST(activeIsNotAWorkflowId);
     CPPUNIT_TEST(encodedSlashStaysInSegment);
@@ -69,6 +73,62 @@ class RouterTest : public CppUnit::TestFixture {
     void malformedEscapeIsNotFound() {
         CPPUNIT_ASSERT_EQUAL(404, route("POST", "/workflows/a%zz/execute", "", "{}").status);
         CPPUNIT_ASSERT_EQUAL(404, route("GET", "/executions/exec-%4").status);
+    }
+
+    void invalidUtf8SegmentIsNotFound() {
+        const std::string notFound = R"({"detail":"Not Found"})";
+        // A lone byte, a truncated sequence, an overlong form and a surrogate.
+        for (const char* target : {"/workflows/%FF", "/workflows/%C3", "/workflows/%C0%AF",
+                                   "/executions/exec-%ED%A0%80"}) {
+            syn::fcgi::Response response = route("GET", target);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(target, 404, response.status);
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(target, notFound, response.body);
+        }
+        syn::fcgi::Response execute = route("POST", "/workflows/%FF/execute", "", "{}");
+        CPPUNIT_ASSERT_EQUAL(404, execute.status);
+        CPPUNIT_ASSERT_EQUAL(notFound, execute.body);
+
+        auto segments = syn::fcgi::splitPath("/workflows/caf%C3%A9");
+        CPPUNIT_ASSERT(segments.has_value());
+        CPPUNIT_ASSERT_EQUAL(std::string("caf\xc3\xa9"), (*segments)[1]);
+    }
+
+    void invalidUtf8QueryIsStringUnicode() {
+        syn::fcgi::Response response = route("GET", "/executions", "workflow_id=%FF");
+        CPPUNIT_ASSERT_EQUAL(422, response.status);
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(R"({"detail":[{"type":"string_unicode","loc":["query","workflow_id"],)"
+                        R"("msg":"Input should be a valid string, unable to parse raw data as a )"
+                        R"(unicode string","input":")"
+                        "\xef\xbf\xbd"
+                        R"("}]})"),
+            response.body);
+
+        response = route("GET", "/executions", "status=%C3&page=%FF");
+        CPPUNIT_ASSERT_EQUAL(422, response.status);
+        CPPUNIT_ASSERT(response.body.find(R"("type":"string_unicode","loc":["query","status"])") !=
+                       std::string::npos);
+        CPPUNIT_ASSERT(response.body.find(R"("type":"string_unicode","loc":["query","page"])") !=
+                       std::string::npos);
+        CPPUNIT_ASSERT_EQUAL(422, route("GET", "/workflows/executions/active", "limit=%FE").status);
+    }
+
+    void statementErrorsAreMapped() {
+        syn::fcgi::Request request;
+        request.method = "GET";
+        request.target = "/workflows";
+
+        syn::pg::Error invalidText("invalid byte sequence for encoding \"UTF8\": 0xff", "22021");
+        syn::fcgi::Response response = syn::fcgi::statementErrorResponse(request, invalidText);
+        CPPUNIT_ASSERT_EQUAL(422, response.status);
+        CPPUNIT_ASSERT(response.body.find("UTF8") == std::string::npos);
+        syn::pg::Error outOfRange("value out of range", "22003");
+        CPPUNIT_ASSERT_EQUAL(422, syn::fcgi::statementErrorResponse(request, outOfRange).status);
+
+        syn::pg::Error missingTable("relation \"syn.x\" does not exist", "42P01");
+        response = syn::fcgi::statementErrorResponse(request, missingTable);
+        CPPUNIT_ASSERT_EQUAL(500, response.status);
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"detail":"Internal Server Error"})"), response.body);
     }
 
     void wrongMethodListsAllowed() {
@@ -133,8 +193,8 @@ class RouterTest : public CppUnit::TestFixture {
         std::vector<syn::ValidationError> errors;
         syn::fcgi::QueryParameters query("limit=1&limit=5&name=a+b%21&bad=%zz");
         CPPUNIT_ASSERT_EQUAL(5LL, query.integer("limit", 20, 1, 100, errors));
-        CPPUNIT_ASSERT_EQUAL(std::string("a b!"), *query.find("name"));
-        CPPUNIT_ASSERT_EQUAL(std::string("%zz"), *query.find("bad"));
+        CPPUNIT_ASSERT_EQUAL(std::string("a b!"), *query.text("name", errors));
+        CPPUNIT_ASSERT_EQUAL(std::string("%zz"), *query.text("bad", errors));
         CPPUNIT_ASSERT(errors.empty());
     }
 

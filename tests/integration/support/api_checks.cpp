@@ -51,6 +51,8 @@ std::string validationMessage(const std::string& type) {
         {"dict_type", "Input should be a valid dictionary"},
         {"list_type", "Input should be a valid list"},
         {"string_type", "Input should be a valid string"},
+        {"string_unicode",
+         "Input should be a valid string, unable to parse raw data as a unicode string"},
         {"float_type", "Input should be a valid number"},
         {"float_parsing", "Input should be a valid number, unable to parse string as a number"},
         {"extra_forbidden", "Extra inputs are not permitted"},
