@@ -13,10 +13,13 @@ std::string utcTimestampSql(std::string_view column) {
     return sql;
 }
 
+// A paused-then-resumed or released execution is pending again and keeps its
+// stored started_at, but the API reports started_at as null while pending.
 const std::string& executionStatusColumns() {
     static const std::string columns =
         "e.id, e.workflow_id, e.status, e.current_phase, e.completed_phases, e.total_phases, " +
-        utcTimestampSql("e.started_at") + ", " + utcTimestampSql("e.completed_at") + ", e.error";
+        utcTimestampSql("(case when e.status <> 'pending' then e.started_at end)") + ", " +
+        utcTimestampSql("e.completed_at") + ", e.error";
     return columns;
 }
 

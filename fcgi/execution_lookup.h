@@ -18,7 +18,8 @@ std::string utcTimestampSql(std::string_view column);
 
 // The select list of the status object for syn.executions aliased `e`:
 // id, workflow_id, status, current_phase, completed_phases, total_phases,
-// started_at, completed_at, error (9 columns, in this order).
+// started_at (null while pending), completed_at, error (9 columns, in this
+// order).
 const std::string& executionStatusColumns();
 inline constexpr int kExecutionStatusColumnCount = 9;
 

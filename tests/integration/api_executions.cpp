@@ -26,6 +26,7 @@ class ApiExecutionsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(prefixAmbiguityIsConflict);
     CPPUNIT_TEST(prefixTooShortIsNotFound);
     CPPUNIT_TEST(activeListFiltersThenLimits);
+    CPPUNIT_TEST(pendingHidesStoredStartedAt);
     CPPUNIT_TEST(executionDetailListsPhases);
     CPPUNIT_TEST(executionListFiltersByWorkflow);
     CPPUNIT_TEST(controlActionsFollowStates);
@@ -128,6 +129,40 @@ class ApiExecutionsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(defaults.jsonArray()->size() <= 20);
     }
 
+    // A released or resumed execution is pending again with started_at still
+    // stored; every status output reports null until a runner claims it anew.
+    void pendingHidesStoredStartedAt() {
+        std::string id = startExecution(client_, "it-simple");
+        database_->query("update syn.executions set started_at = now() where id = $1", {id});
+
+        HttpResponse status = client_.get("/workflows/it-simple/executions/" + id);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(status.body, 200, status.status);
+        CPPUNIT_ASSERT_MESSAGE(status.body, status.json()->isNull("started_at"));
+
+        HttpResponse detail = client_.get("/executions/" + id);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(detail.body, 200, detail.status);
+        CPPUNIT_ASSERT_MESSAGE(detail.body, detail.json()->isNull("started_at"));
+
+        HttpResponse list = client_.get("/executions?workflow_id=it-simple&status=pending");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(list.body, 200, list.status);
+        Poco::JSON::Object::Ptr listed = findById(list.json()->getArray("executions"), id);
+        CPPUNIT_ASSERT_MESSAGE(list.body, listed);
+        CPPUNIT_ASSERT_MESSAGE(list.body, listed->isNull("started_at"));
+
+        HttpResponse active = client_.get("/workflows/executions/active?limit=100");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(active.body, 200, active.status);
+        Poco::JSON::Object::Ptr activeEntry = findById(active.jsonArray(), id);
+        CPPUNIT_ASSERT_MESSAGE(active.body, activeEntry);
+        CPPUNIT_ASSERT_MESSAGE(active.body, activeEntry->isNull("started_at"));
+
+        CPPUNIT_ASSERT_EQUAL(1LL, database_->scalar("select count(*) from syn.executions"
+                                                    " where id = $1 and started_at is not null",
+                                                    {id}));
+        database_->query("update syn.executions set status = 'paused' where id = $1", {id});
+        HttpResponse paused = client_.get("/workflows/it-simple/executions/" + id);
+        CPPUNIT_ASSERT_MESSAGE(paused.body, !paused.json()->isNull("started_at"));
+    }
+
     void executionDetailListsPhases() {
         std::string id = startExecution(client_, "it-basic", R"({"inputs": {"topic": "t"}})");
         HttpResponse response = client_.get("/executions/" + id);
@@ -189,6 +224,17 @@ class ApiExecutionsTest : public CppUnit::TestFixture {
     }
 
   private:
+    static Poco::JSON::Object::Ptr findById(const Poco::JSON::Array::Ptr& list,
+                                            const std::string& id) {
+        for (std::size_t i = 0; list && i < list->size(); ++i) {
+            Poco::JSON::Object::Ptr entry = list->getObject(i);
+            if (entry->getValue<std::string>("execution_id") == id) {
+                return entry;
+            }
+        }
+        return nullptr;
+    }
+
     // Inserts two pending executions of it-simple whose ids share all but
     // their last four hex digits ("aaaa" and "bbbb"); returns the shared
     // prefix, "exec-" and eight digits, unused by any other execution.
