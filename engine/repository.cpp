@@ -57,13 +57,11 @@ std::optional<Repository> splitSlug(std::string_view slug) {
 }  // namespace
 
 std::optional<Repository> parseRepository(std::string_view text) {
-    if (!stripGithubPrefix(text)) {
-        return splitSlug(text);
-    }
-
-    if (text.ends_with('/')) {
+    if (stripGithubPrefix(text) && text.ends_with('/')) {
         text.remove_suffix(1);
     }
+    // One ".git" goes in both forms, because the clone URL template appends
+    // its own; a name left empty or "." is then rejected by splitSlug.
     if (text.ends_with(".git")) {
         text.remove_suffix(4);
     }

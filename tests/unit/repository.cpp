@@ -16,6 +16,7 @@ class RepositoryTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(slugIsKept);
     CPPUNIT_TEST(httpsUrlIsNormalized);
     CPPUNIT_TEST(gitSuffixAndSlashAreStripped);
+    CPPUNIT_TEST(slugGitSuffixIsStripped);
     CPPUNIT_TEST(httpAndUpperCaseHostAccepted);
     CPPUNIT_TEST(dotPartsAreRejected);
     CPPUNIT_TEST(malformedEntriesAreRejected);
@@ -35,6 +36,17 @@ class RepositoryTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("octo/app"), slugOf("https://github.com/octo/app.git"));
         CPPUNIT_ASSERT_EQUAL(std::string("octo/app"), slugOf("https://github.com/octo/app/"));
         CPPUNIT_ASSERT_EQUAL(std::string("octo/app"), slugOf("https://github.com/octo/app.git/"));
+    }
+
+    // The clone URL template appends ".git" itself, so a kept suffix would
+    // clone octo/app.git.git.
+    void slugGitSuffixIsStripped() {
+        CPPUNIT_ASSERT_EQUAL(std::string("a/b"), slugOf("a/b.git"));
+        CPPUNIT_ASSERT_EQUAL(std::string("octo/app.git"), slugOf("octo/app.git.git"));
+        CPPUNIT_ASSERT_EQUAL(std::string("octo/app.github"), slugOf("octo/app.github"));
+        for (const char* text : {"octo/.git", "octo/..git", "octo/app.git/"}) {
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(text, std::string("<invalid>"), slugOf(text));
+        }
     }
 
     void httpAndUpperCaseHostAccepted() {

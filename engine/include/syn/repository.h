@@ -17,8 +17,8 @@ struct Repository {
 };
 
 // Parses `owner/name`, or `https://github.com/owner/name` with an optional
-// `.git` suffix and an optional trailing `/` (`http://` is accepted too, and
-// the scheme and host are case-insensitive). Owner and name consist of
+// trailing `/` (`http://` is accepted too, and the scheme and host are
+// case-insensitive). One `.git` suffix is removed in both forms. Owner and name consist of
 // [A-Za-z0-9._-] and are neither `.` nor `..`, so that a slug can name a
 // directory safely. Returns nullopt for anything else.
 std::optional<Repository> parseRepository(std::string_view text);
