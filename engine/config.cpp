@@ -73,6 +73,9 @@ const std::vector<Setting>& settings() {
         {"runner.workflows", "SYN_RUNNER_WORKFLOWS", "", "comma-separated workflow ids",
          "claim only executions of these workflows, for runners dedicated to them; empty "
          "claims every workflow"},
+        {"fcgi.statement_timeout_ms", "SYN_FCGI_STATEMENT_TIMEOUT_MS", "5000", "milliseconds",
+         "longest time one API statement may run or wait for a lock before it is cancelled "
+         "and the request gets 503; 0 means no limit"},
     };
     return table;
 }

@@ -33,6 +33,14 @@ pg::Connection& Database::connection() {
         }
         throw DatabaseUnavailable(error.what());
     }
+    if (statementTimeoutMs_ > 0) {
+        try {
+            connection_->execute("set statement_timeout = " + std::to_string(statementTimeoutMs_));
+        } catch (const pg::Error&) {
+            connection_.reset();
+            throw;
+        }
+    }
     return *connection_;
 }
 

@@ -18,7 +18,10 @@ public:
 
 class Database {
 public:
-    explicit Database(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+    // `statementTimeoutMs` becomes the session's statement_timeout, so that
+    // a statement stuck on a lock frees its thread; 0 means no limit.
+    explicit Database(std::string conninfo, long long statementTimeoutMs = 0)
+        : conninfo_(std::move(conninfo)), statementTimeoutMs_(statementTimeoutMs) {}
 
     // Returns an open connection, connecting first when there is none.
     // Throws DatabaseUnavailable with libpq's reason when connecting fails.
@@ -29,6 +32,7 @@ public:
 
 private:
     std::string conninfo_;
+    long long statementTimeoutMs_;
     std::unique_ptr<pg::Connection> connection_;
 };
 

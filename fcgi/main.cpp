@@ -182,6 +182,8 @@ int FcgiServer::serve() {
     options.threads = positiveSetting(settings, "fcgi.threads");
     options.maxBodyBytes = integerSetting(settings, "fcgi.max_body_bytes", 0);
     options.databaseUrl = settings.getString("database.url");
+    options.statementTimeoutMs =
+        static_cast<long long>(integerSetting(settings, "fcgi.statement_timeout_ms", 0));
     options.handler = bare_ ? syn::fcgi::answerOk : syn::fcgi::handleRequest;
     auto grace = std::chrono::seconds(positiveSetting(settings, "fcgi.shutdown_grace_seconds"));
 

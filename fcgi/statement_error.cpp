@@ -3,11 +3,16 @@
 #include <Poco/Logger.h>
 
 #include "json_response.h"
+#include "log_throttle.h"
 
 namespace syn::fcgi {
 namespace {
 
+constexpr std::string_view kQueryCanceled = "57014";
 constexpr std::string_view kDataExceptionClass = "22";
+
+// Every thread hits a stuck table at once, so repeats are counted, not logged.
+LogThrottle cancelledLog;
 
 Poco::Logger& logger() {
     static Poco::Logger& instance = Poco::Logger::get("syn.fcgi.router");
@@ -22,6 +27,17 @@ std::string describe(const Request& request, const pg::Error& error) {
 }  // namespace
 
 Response statementErrorResponse(const Request& request, const pg::Error& error) {
+    if (error.sqlstate() == kQueryCanceled) {
+        if (auto suppressed = cancelledLog.admit()) {
+            std::string note = *suppressed == 0 ? ""
+                                                : " (" + std::to_string(*suppressed) +
+                                                      " similar errors suppressed)";
+            logger().error("Answering 503: " + describe(request, error) +
+                           "; check fcgi.statement_timeout_ms and locks held in the database" +
+                           note);
+        }
+        return detailResponse(503, "Database unavailable");
+    }
     if (error.sqlstate().starts_with(kDataExceptionClass)) {
         // The input checks should have rejected the value before the database
         // saw it, so this marks a gap in them.

@@ -8,6 +8,8 @@ namespace syn::fcgi {
 
 // Returns the response for `error`, a failed statement on a working
 // connection, and logs the cause with the request line:
+// - SQLSTATE 57014 (cancelled, e.g. by fcgi.statement_timeout_ms): 503
+//   "Database unavailable", because a stuck or overloaded database caused it.
 // - class 22 (data exception, e.g. invalid UTF-8 or a number out of range):
 //   422, because only a request value can bring such data into a statement.
 // - anything else: 500 "Internal Server Error".

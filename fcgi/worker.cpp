@@ -104,7 +104,7 @@ void Worker::serve() {
 }
 
 void Worker::serveConnections(FCGX_Request& fcgi) {
-    Database database(options_.databaseUrl);
+    Database database(options_.databaseUrl, options_.statementTimeoutMs);
     Request request;
     std::string head;
 

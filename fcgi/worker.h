@@ -14,6 +14,7 @@ struct WorkerOptions {
     int threads = 4;
     std::size_t maxBodyBytes = 1048576;
     std::string databaseUrl;
+    long long statementTimeoutMs = 5000;  // 0 means no limit
     Handler handler = nullptr;
 };
 

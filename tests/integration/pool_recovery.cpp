@@ -21,6 +21,7 @@ class PoolRecoveryTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(PoolRecoveryTest);
     CPPUNIT_TEST(killedWorkerIsReplaced);
     CPPUNIT_TEST(databaseOutageAnswers503);
+    CPPUNIT_TEST(lockedTableTimesOutWith503);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -107,6 +108,47 @@ class PoolRecoveryTest : public CppUnit::TestFixture {
         }
         CPPUNIT_ASSERT_EQUAL(master, syn::test::poolMasterPid());
         CPPUNIT_ASSERT(workers == syn::test::poolWorkerPids());
+    }
+
+    // With syn.executions locked, every request that reads it is cancelled by
+    // fcgi.statement_timeout_ms (default 5 s) instead of holding its thread,
+    // so requests that do not touch the table are still answered.
+    void lockedTableTimesOutWith503() {
+        syn::test::TestDatabase locker;
+        locker.query("begin");
+        locker.query("lock table syn.executions in access exclusive mode");
+
+        // More requests than the pool has threads (2 workers x 4 by default).
+        constexpr int kBlocked = 12;
+        std::vector<HttpResponse> blocked(kBlocked);
+        std::vector<std::thread> threads;
+        auto started = std::chrono::steady_clock::now();
+        for (int i = 0; i < kBlocked; ++i) {
+            threads.emplace_back([&blocked, i] { blocked[i] = HttpClient().get("/executions"); });
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        HttpResponse workflows = HttpClient().get("/workflows");
+        auto workflowsTook = std::chrono::steady_clock::now() - started;
+        for (std::thread& thread : threads) {
+            thread.join();
+        }
+        auto blockedTook = std::chrono::steady_clock::now() - started;
+        locker.query("rollback");
+
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(workflows.body, 200, workflows.status);
+        CPPUNIT_ASSERT_MESSAGE("GET /workflows waited behind the lock for more than 12 s",
+                               workflowsTook < std::chrono::seconds(12));
+        for (const HttpResponse& response : blocked) {
+            SYN_ASSERT_DETAIL(response, 503, "Database unavailable");
+        }
+        CPPUNIT_ASSERT_MESSAGE("locked requests took more than 20 s",
+                               blockedTook < std::chrono::seconds(20));
+        // The cancelled statements left their connections usable.
+        HttpClient client;
+        for (int i = 0; i < 16; ++i) {
+            HttpResponse response = client.get("/executions");
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(response.body, 200, response.status);
+        }
     }
 
   private:

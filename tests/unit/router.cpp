@@ -118,8 +118,13 @@ class RouterTest : public CppUnit::TestFixture {
         request.method = "GET";
         request.target = "/workflows";
 
+        syn::pg::Error cancelled("canceling statement due to statement timeout", "57014");
+        syn::fcgi::Response response = syn::fcgi::statementErrorResponse(request, cancelled);
+        CPPUNIT_ASSERT_EQUAL(503, response.status);
+        CPPUNIT_ASSERT_EQUAL(std::string(R"({"detail":"Database unavailable"})"), response.body);
+
         syn::pg::Error invalidText("invalid byte sequence for encoding \"UTF8\": 0xff", "22021");
-        syn::fcgi::Response response = syn::fcgi::statementErrorResponse(request, invalidText);
+        response = syn::fcgi::statementErrorResponse(request, invalidText);
         CPPUNIT_ASSERT_EQUAL(422, response.status);
         CPPUNIT_ASSERT(response.body.find("UTF8") == std::string::npos);
         syn::pg::Error outOfRange("value out of range", "22003");
