@@ -70,7 +70,7 @@ void SlotTask::runTask() {
             std::filesystem::path workspace =
                 std::filesystem::path(context_.settings.workspaceRoot) / claimed->lease.executionId;
             // The status this runner wrote needs no query; after a lost lease
-            // only the database knows it.
+            // only the database has it.
             if (runner.endedStatus()) {
                 workspace::applyRetentionAtEnd(workspace, claimed->lease.executionId,
                                                *runner.endedStatus(), context_.settings.retention,
