@@ -2,6 +2,7 @@
 
 #include <Poco/Logger.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -23,6 +24,33 @@ namespace {
 // socket, for at most this long. Closing the last descriptor of a socket the
 // master bound resets the queued connections, and nginx would return 502.
 constexpr auto kMaxDrainTime = std::chrono::seconds(2);
+
+// Requests whose body exceeds this are rare (the usual execute body is a
+// few hundred bytes), so after one the thread gives its body buffer back and
+// glibc returns free heap pages to the system.
+constexpr std::size_t kLargeBodyBytes = 64 * 1024;
+
+// Allocations of at least this size get their own mapping, which free()
+// returns to the system at once.
+constexpr int kMmapThresholdBytes = 128 * 1024;
+
+// glibc raises its mmap threshold to the size of each freed mapped block (up
+// to 32 MiB on 64-bit), so after one 1 MiB body every later large buffer
+// would come from a per-thread arena and stay resident. Setting the
+// threshold fixes it at the glibc default; the trim threshold is fixed too,
+// because setting either one turns off the adjustment of both.
+void limitRetainedMemory() {
+    mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+    mallopt(M_TRIM_THRESHOLD, 2 * kMmapThresholdBytes);
+}
+
+void releaseLargeBody(Request& request) {
+    if (request.body.capacity() <= kLargeBodyBytes) {
+        return;
+    }
+    std::string().swap(request.body);
+    malloc_trim(0);
+}
 
 // The listening socket libfcgi is given: none. ConnectionSource accepts, and
 // libfcgi 2.4.2 falls back to accept() on its listening socket when a kept
@@ -69,6 +97,7 @@ int Worker::run() {
         return 1;
     }
 
+    limitRetainedMemory();
     for (int i = 0; i < options_.threads; ++i) {
         threads_.emplace_back([this] { serve(); });
     }
@@ -131,6 +160,7 @@ void Worker::serveConnections(FCGX_Request& fcgi) {
             connections_.park(fcgi.ipcFd);
             fcgi.ipcFd = -1;
         }
+        releaseLargeBody(request);
     }
 }
 
