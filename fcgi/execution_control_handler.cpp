@@ -25,8 +25,6 @@ constexpr const char* kCancelSql =
     " requested as (update syn.executions e set cancel_requested_at = now(), updated_at = now(),"
     " control_reason = $2::text"
     " from current c where e.id = c.id and c.status = 'running' returning e.id),"
-    " phases as (update syn.execution_phases p set status = 'cancelled', completed_at = now()"
-    " where p.execution_id in (select id from finished) and p.status = 'pending'),"
     " events as (insert into syn.execution_events"
     " (execution_id, actor, event, from_status, to_status, detail)"
     " select c.id, 'api', case when f.id is null then 'cancel_requested' else 'cancelled' end,"

@@ -174,9 +174,9 @@ begin
                       cancel_requested_at, pause_requested_at, control_reason,
                       claimed_by, lease_token, lease_expires_at)
             on syn.executions to syn_api;
-        -- Cancelling a pending or paused execution marks its phases cancelled.
-        -- Outputs, prompts and exit codes belong to the runner alone.
-        grant update (status, completed_at) on syn.execution_phases to syn_api;
+        -- No update on syn.execution_phases: phase rows belong to the runner,
+        -- and the trigger of migration 003 cancels pending phases when the
+        -- API cancels an execution.
     end if;
 
     if exists (select from pg_roles where rolname = 'syn_runner') then

@@ -33,7 +33,8 @@ std::string readFile(const std::string& path) {
 class DeployRolesTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(DeployRolesTest);
     CPPUNIT_TEST(testApiCannotUpdatePhaseResults);
-    CPPUNIT_TEST(testApiCanCancelPendingPhase);
+    CPPUNIT_TEST(testApiCannotUpdatePhaseStatus);
+    CPPUNIT_TEST(testApiCancelCancelsPendingPhases);
     CPPUNIT_TEST(testApiCanRecordCancelRequest);
     CPPUNIT_TEST(testApiCannotChangeExecutionRequest);
     CPPUNIT_TEST(testApiCanCreateExecution);
@@ -78,11 +79,27 @@ class DeployRolesTest : public CppUnit::TestFixture {
         }
     }
 
-    void testApiCanCancelPendingPhase() {
-        CPPUNIT_ASSERT_EQUAL(std::string(), run("syn_api",
-                                                "update syn.execution_phases"
-                                                " set status = 'cancelled', completed_at = now()"
-                                                " where execution_id = 'exec-d0d0d0d0d001'"));
+    void testApiCannotUpdatePhaseStatus() {
+        CPPUNIT_ASSERT_EQUAL(std::string(kPermissionDenied),
+                             run("syn_api",
+                                 "update syn.execution_phases"
+                                 " set status = 'cancelled', completed_at = now()"
+                                 " where execution_id = 'exec-d0d0d0d0d001'"));
+    }
+
+    // The trigger of migration 003 cancels the phases on the API's behalf.
+    void testApiCancelCancelsPendingPhases() {
+        database_->query("savepoint api_cancel");
+        database_->query("set local role syn_api");
+        database_->query(
+            "update syn.executions set status = 'cancelled', completed_at = now()"
+            " where id = 'exec-d0d0d0d0d001'");
+        database_->query("reset role");
+        syn::pg::Result phase = database_->query(
+            "select status from syn.execution_phases where execution_id = 'exec-d0d0d0d0d001'");
+        std::string status(phase.text(0, 0));
+        database_->query("rollback to savepoint api_cancel");
+        CPPUNIT_ASSERT_EQUAL(std::string("cancelled"), status);
     }
 
     void testApiCanRecordCancelRequest() {
