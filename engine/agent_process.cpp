@@ -41,12 +41,19 @@ void setNonBlocking(int fd) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
+// True for variables that configure the runner itself: its SYN_* settings,
+// which include database URLs, and libpq's PG* variables such as PGPASSWORD.
+// An agent runs untrusted model output, so it must not inherit them.
+bool isRunnerOnlyVariable(std::string_view name) {
+    return name.starts_with("SYN_") || name.starts_with("PG");
+}
+
 std::vector<std::string> mergedEnvironment(const std::map<std::string, std::string>& extra) {
     std::vector<std::string> merged;
     for (char** entry = environ; *entry != nullptr; ++entry) {
         std::string_view item(*entry);
         std::string name(item.substr(0, item.find('=')));
-        if (extra.find(name) == extra.end()) {
+        if (extra.find(name) == extra.end() && !isRunnerOnlyVariable(name)) {
             merged.emplace_back(item);
         }
     }
