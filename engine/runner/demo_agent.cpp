@@ -2,11 +2,13 @@
 // stdin and writes a short, deterministic markdown answer that quotes the
 // start of the prompt, so the demo shows phases feeding each other without
 // a network or a model.
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -41,10 +43,17 @@ std::string quotePrompt(const std::string& prompt) {
 
 int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]) == "--help") {
-        std::cout << "Usage: syn-demo-agent [ARGS...]\n"
+        std::cout << "Usage: syn-demo-agent [--think-ms N] [ARGS...]\n"
                      "Reads a prompt on stdin and prints a deterministic markdown answer that "
-                     "quotes it. Arguments are listed in the answer and otherwise ignored.\n";
+                     "quotes it. --think-ms waits N milliseconds first, as a real agent takes "
+                     "time, so that a watcher sees each phase running. Other arguments are "
+                     "listed in the answer and otherwise ignored.\n";
         return 0;
+    }
+    if (argc > 2 && std::string(argv[1]) == "--think-ms") {
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(argv[2])));
+        argv += 2;
+        argc -= 2;
     }
     std::string prompt((std::istreambuf_iterator<char>(std::cin)),
                        std::istreambuf_iterator<char>());
