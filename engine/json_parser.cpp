@@ -2,6 +2,7 @@
 #include <unordered_map>
 
 #include "syn/json_value.h"
+#include "syn/utf8.h"
 
 namespace syn::json {
 namespace {
@@ -256,37 +257,14 @@ class Parser {
     }
 
     // Copies one multi-byte UTF-8 sequence, rejecting overlong forms,
-    // surrogates and code points above U+10FFFF.
+    // surrogates and code points above U+10FFFF. The error points at the
+    // sequence's first byte, as Python's decoder reports it.
     bool copyUtf8Sequence(std::string& out) {
-        size_t start = position_;
-        auto byteAt = [&](size_t i) -> unsigned {
-            return start + i < text_.size() ? static_cast<unsigned char>(text_[start + i]) : 0;
-        };
-        unsigned lead = byteAt(0);
-        size_t length = 0;
-        unsigned low = 0x80, high = 0xBF;  // allowed range of the second byte
-        if (lead >= 0xC2 && lead <= 0xDF) {
-            length = 2;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            length = 3;
-            low = lead == 0xE0 ? 0xA0 : 0x80;
-            high = lead == 0xED ? 0x9F : 0xBF;
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            length = 4;
-            low = lead == 0xF0 ? 0x90 : 0x80;
-            high = lead == 0xF4 ? 0x8F : 0xBF;
-        } else {
-            return fail(start, "Invalid UTF-8 byte");
+        size_t length = utf8SequenceLength(text_, position_);
+        if (length == 0) {
+            return fail(position_, "Invalid UTF-8 byte");
         }
-        for (size_t i = 1; i < length; ++i) {
-            unsigned byte = byteAt(i);
-            unsigned min = i == 1 ? low : 0x80;
-            unsigned max = i == 1 ? high : 0xBF;
-            if (byte < min || byte > max) {
-                return fail(start + i, "Invalid UTF-8 byte");
-            }
-        }
-        out.append(text_.substr(start, length));
+        out.append(text_.substr(position_, length));
         position_ += length;
         return true;
     }
