@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "syn/repository.h"
 #include "syn/workspace_context.h"
 
 namespace syn::workspace {
@@ -92,18 +93,13 @@ RepositorySources loadRepositorySources(pg::Connection& connection,
 }
 
 std::optional<RepositorySlug> parseRepositoryEntry(const std::string& entry) {
-    static const std::regex kSlug("^([^/]+)/([^/]+)$");
-    static const std::regex kUrl("^https?://github\\.com/([^/]+)/([^/]+?)(\\.git)?/?$",
-                                 std::regex::icase);
-    std::smatch match;
-    if (!std::regex_match(entry, match, kSlug) && !std::regex_match(entry, match, kUrl)) {
+    // The same rules as the API's check, applied again because workflow
+    // defaults and input substitution never passed through the API.
+    std::optional<Repository> repository = parseRepository(entry);
+    if (!repository) {
         return std::nullopt;
     }
-    RepositorySlug slug{match[1].str(), match[2].str()};
-    if (!isValidSlugPart(slug.owner) || !isValidSlugPart(slug.name)) {
-        return std::nullopt;
-    }
-    return slug;
+    return RepositorySlug{repository->owner, repository->name};
 }
 
 std::string substituteInputs(const std::string& text,
