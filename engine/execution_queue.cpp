@@ -312,9 +312,11 @@ bool ExecutionQueue::cancel(const Lease& lease, const std::string& phaseId,
 
 bool ExecutionQueue::pause(const Lease& lease, const std::string& nextPhaseId) {
     return underLease(lease, [&] {
+        // A pause gives its claim back, because only a lost runner uses up one of
+        // runner.max_attempts.
         db_.execute(std::string("update syn.executions set status = 'paused', "
                                 "current_phase = $2, pause_requested_at = null, "
-                                "updated_at = now(), ") +
+                                "attempts = greatest(attempts - 1, 0), updated_at = now(), ") +
                         kClearLease + " where id = $1",
                     {lease.executionId, nextPhaseId});
         insertEvent(lease.executionId, "paused", nextPhaseId, "running", "paused", "{}");
@@ -338,9 +340,12 @@ bool ExecutionQueue::release(const Lease& lease, const std::string& reason) {
             "update syn.execution_phases set status = 'pending', started_at = null "
             "where execution_id = $1 and status = 'running'",
             {lease.executionId});
-        // A pending execution has no current phase until a runner claims it.
+        // A pending execution has no current phase until a runner claims it. A
+        // release gives its claim back, because only a lost runner uses up one of
+        // runner.max_attempts.
         db_.execute(std::string("update syn.executions set status = 'pending', "
-                                "current_phase = null, updated_at = now(), ") +
+                                "current_phase = null, attempts = greatest(attempts - 1, 0), "
+                                "updated_at = now(), ") +
                         kClearLease + " where id = $1",
                     {lease.executionId});
         insertEvent(lease.executionId, "released", std::nullopt, "running", "pending",

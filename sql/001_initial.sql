@@ -168,7 +168,7 @@ comment on column syn.executions.completed_at is 'When the execution reached com
 comment on column syn.executions.claimed_by is 'Id of the runner holding the lease (host:pid:slot style); null when unclaimed.';
 comment on column syn.executions.lease_token is 'Random token of the current claim; every runner write is conditional on it.';
 comment on column syn.executions.lease_expires_at is 'Database time at which the lease lapses unless the heartbeat renews it.';
-comment on column syn.executions.attempts is 'Number of times a runner claimed the execution.';
+comment on column syn.executions.attempts is 'Claims not given back by a release or a pause: those whose runner was lost plus the current or last one. A rescue fails the execution once it reaches runner.max_attempts.';
 comment on column syn.executions.cancel_requested_at is 'When a client asked to cancel a running execution; the runner acts on it.';
 comment on column syn.executions.pause_requested_at is 'When a client asked to pause; the runner pauses at the next phase boundary.';
 comment on column syn.executions.control_reason is 'Reason given with the last cancel, pause or resume request.';

@@ -58,6 +58,9 @@ class RunnerControlTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(
             std::string("(null)"),
             column(db, "select lease_token from syn.executions where id = $1", id));
+        // A release gives its claim back.
+        CPPUNIT_ASSERT_EQUAL(std::string("0"),
+                             column(db, "select attempts from syn.executions where id = $1", id));
         CPPUNIT_ASSERT_EQUAL(std::string("1"),
                              column(db,
                                     "select count(*) from syn.execution_events where execution_id "
@@ -148,6 +151,10 @@ class RunnerControlApiTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("completed"), field(phaseOf(detail, "plan"), "status"));
         CPPUNIT_ASSERT_EQUAL(std::string("pending"), field(phaseOf(detail, "build"), "status"));
         CPPUNIT_ASSERT_EQUAL(std::string("pending"), field(phaseOf(detail, "check"), "status"));
+        // A pause gives its claim back.
+        TestDatabase database;
+        CPPUNIT_ASSERT_EQUAL(
+            0LL, database.scalar("select attempts from syn.executions where id = $1", {id}));
 
         // Stays paused while nothing resumes it, and starts no agent.
         std::this_thread::sleep_for(std::chrono::milliseconds(600));
@@ -176,9 +183,8 @@ class RunnerControlApiTest : public CppUnit::TestFixture {
         for (const char* phaseId : {"plan", "build", "check"}) {
             CPPUNIT_ASSERT_EQUAL_MESSAGE(phaseId, 1, runs[phaseId]);
         }
-        TestDatabase database;
         CPPUNIT_ASSERT_EQUAL(
-            2LL, database.scalar("select attempts from syn.executions where id = $1", {id}));
+            1LL, database.scalar("select attempts from syn.executions where id = $1", {id}));
     }
 
   private:
