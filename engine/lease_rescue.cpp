@@ -22,9 +22,11 @@ std::string rescueDetail(const std::string& lostRunner, long long attempts) {
 
 // Policy for a lapsed lease: a requested cancel or pause is honoured;
 // otherwise the execution is re-queued while attempts < maxAttempts and
-// failed after that. The phase that was running goes back to pending (or
-// fails with the execution), so it runs again from the start.
-int ExecutionQueue::rescueLapsed(int maxAttempts) {
+// failed after that. A rescue keeps the lost claim in attempts, because only
+// a release or a pause gives a claim back. The phase that was running goes
+// back to pending (or fails with the execution), so it runs again from the
+// start.
+int ExecutionQueue::rescueLapsed(int maxAttempts, const RescueHook& beforeCommit) {
     db_.execute("begin");
     try {
         pg::Result lapsed = db_.execute(
@@ -87,8 +89,8 @@ int ExecutionQueue::rescueLapsed(int maxAttempts) {
 
             std::string error = "Runner " + lostRunner + " was lost during phase " + phase +
                                 "; gave up after " + std::to_string(attempts) +
-                                " attempts (runner.max_attempts = " + std::to_string(maxAttempts) +
-                                ")";
+                                " attempts that lost their runner (runner.max_attempts = " +
+                                std::to_string(maxAttempts) + ")";
             db_.execute(
                 "update syn.execution_phases set status = 'failed', error = $3, "
                 "completed_at = now() where execution_id = $1 and phase_id = $2",
@@ -102,6 +104,15 @@ int ExecutionQueue::rescueLapsed(int maxAttempts) {
                             clearLease + " where id = $1",
                         {id, error});
             insertEvent(id, "failed", phase, "running", "failed", detail);
+        }
+        // The rows stay locked and running until the commit, so no runner can
+        // claim a re-queued execution and start its agent before the hook ends.
+        if (beforeCommit && lapsed.rows() > 0) {
+            std::vector<std::string> ids;
+            for (int i = 0; i < lapsed.rows(); ++i) {
+                ids.emplace_back(lapsed.text(i, 0));
+            }
+            beforeCommit(ids);
         }
         db_.execute("commit");
         return lapsed.rows();

@@ -9,6 +9,7 @@
 
 #include "syn/execution_queue.h"
 #include "syn/execution_runner.h"
+#include "syn/orphaned_agents.h"
 
 namespace syn::runner {
 
@@ -163,7 +164,24 @@ void ListenerTask::handleControl(pg::Connection& db, const std::string& executio
 
 void ListenerTask::rescue(pg::Connection& db) {
     ExecutionQueue queue(db, context_.settings.runnerId, context_.settings.leaseSeconds);
-    int rescued = queue.rescueLapsed(context_.settings.maxAttempts);
+    // The agent of a lost runner died with it (PR_SET_PDEATHSIG), but its
+    // children may still work in the workspace, so they are killed before
+    // another agent starts there. This runs at start-up too. It touches only
+    // executions that this rescue took over because their leases lapsed, never
+    // one that a live runner holds.
+    // NOTE: only this host is searched. Orphans on another host survive until
+    // a runner on their host is the one that rescues their execution, or until
+    // their unit's cgroup is stopped (systemd kills the rest of the cgroup when
+    // the runner's main process dies).
+    auto killOrphans = [this](const std::vector<std::string>& executionIds) {
+        try {
+            killOrphanedAgents(executionIds, context_.logger);
+        } catch (const std::exception& error) {
+            context_.logger.error("Searching /proc for orphaned agents failed: %s",
+                                  std::string(error.what()));
+        }
+    };
+    int rescued = queue.rescueLapsed(context_.settings.maxAttempts, killOrphans);
     if (rescued > 0) {
         context_.logger.warning("Rescued %d executions whose lease lapsed", rescued);
         context_.pool.wake();

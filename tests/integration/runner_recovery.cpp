@@ -15,12 +15,23 @@ std::string column(syn::pg::Connection& db, const std::string& sql, const std::s
     return queryText(db, sql, {id});
 }
 
+// Returns an execution id unique on this host for this test process. A rescue
+// kills every process on the host that carries the rescued id, so test runs
+// from other build trees must not share these ids.
+std::string hostUniqueId(int number) {
+    char id[32];
+    std::snprintf(id, sizeof id, "exec-%06x%06x", static_cast<unsigned>(::getpid()) & 0xffffff,
+                  static_cast<unsigned>(number) & 0xffffff);
+    return id;
+}
+
 }  // namespace
 
 class RunnerRecoveryTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(RunnerRecoveryTest);
     CPPUNIT_TEST(killedRunnerIsRescued);
     CPPUNIT_TEST(rescuedExecutionWaitsPending);
+    CPPUNIT_TEST(releaseKeepsAttemptsForRescues);
     CPPUNIT_TEST(threeRunnersShareQueue);
     CPPUNIT_TEST_SUITE_END();
 
@@ -29,22 +40,30 @@ class RunnerRecoveryTest : public CppUnit::TestFixture {
 
     void killedRunnerIsRescued() {
         syn::pg::Connection db(runnerDatabaseUrl());
-        const std::string id = "exec-00000000000d";
+        const std::string id = hostUniqueId(1);
         const std::vector<std::string> shortLease = {"runner.lease_seconds=2",
                                                      "runner.heartbeat_seconds=1"};
         auto first = std::make_unique<RunnerProcess>(
-            "killed", std::vector<std::string>{fixtureAgent("sleep.sh"), "30"}, shortLease);
+            "killed", std::vector<std::string>{fixtureAgent("sleep_with_child.sh")}, shortLease);
         insertExecution(db, id, {{"first", "One"}, {"second", "Two"}});
         pid_t agent = waitForPidFile(first->workspace(id) + "/agent-first.pid");
+        pid_t child = waitForPidFile(first->workspace(id) + "/child-first.pid");
 
         first->signal(SIGKILL);
         CPPUNIT_ASSERT(first->waitForExit(std::chrono::seconds(5)) != -1);
-        // PR_SET_PDEATHSIG kills the agent with its runner.
+        // PR_SET_PDEATHSIG kills the agent with its runner, but not the agent's child.
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         CPPUNIT_ASSERT(!processAlive(agent));
+        CPPUNIT_ASSERT(processAlive(child));
 
         RunnerProcess second("rescuer", {fixtureAgent("sleep.sh"), "0"}, shortLease);
         CPPUNIT_ASSERT_EQUAL(std::string("completed"), waitForStatus(db, id, "completed"));
+        // The rescue killed the child before it committed; SIGKILL may take a moment.
+        for (int i = 0; i < 20 && processAlive(child); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        CPPUNIT_ASSERT(!processAlive(child));
+        CPPUNIT_ASSERT(second.log().find("of rescued execution " + id) != std::string::npos);
         CPPUNIT_ASSERT_EQUAL(std::string("2"),
                              column(db, "select attempts from syn.executions where id = $1", id));
         CPPUNIT_ASSERT_EQUAL(std::string("2"), column(db,
@@ -60,7 +79,7 @@ class RunnerRecoveryTest : public CppUnit::TestFixture {
 
     void rescuedExecutionWaitsPending() {
         syn::pg::Connection db(runnerDatabaseUrl());
-        const std::string id = "exec-00000000000e";
+        const std::string id = hostUniqueId(2);
         const std::vector<std::string> shortLease = {"runner.lease_seconds=2",
                                                      "runner.heartbeat_seconds=1"};
         auto first = std::make_unique<RunnerProcess>(
@@ -98,6 +117,46 @@ class RunnerRecoveryTest : public CppUnit::TestFixture {
                                     id));
         CPPUNIT_ASSERT(rescuer.log().find("claiming workflows another-workflow") !=
                        std::string::npos);
+    }
+
+    // A clean release at SIGTERM gives its claim back, so with
+    // runner.max_attempts = 3 two lost runners after it still leave a third try.
+    void releaseKeepsAttemptsForRescues() {
+        syn::pg::Connection db(runnerDatabaseUrl());
+        const std::string id = hostUniqueId(3);
+        const std::vector<std::string> settings = {
+            "runner.lease_seconds=2", "runner.heartbeat_seconds=1", "runner.max_attempts=3",
+            "runner.shutdown_grace_seconds=1"};
+        const std::vector<std::string> slowAgent = {fixtureAgent("sleep.sh"), "30"};
+        insertExecution(db, id, {{"first", "One"}});
+
+        RunnerProcess released("released", slowAgent, settings);
+        waitForPidFile(released.workspace(id) + "/agent-first.pid");
+        released.signal(SIGTERM);
+        CPPUNIT_ASSERT(released.waitForExit(std::chrono::seconds(10)) != -1);
+        CPPUNIT_ASSERT_EQUAL(std::string("pending"),
+                             column(db, "select status from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(std::string("0"),
+                             column(db, "select attempts from syn.executions where id = $1", id));
+
+        for (const char* name : {"lost-1", "lost-2"}) {
+            RunnerProcess lost(name, slowAgent, settings);
+            waitForPidFile(lost.workspace(id) + "/agent-first.pid");
+            lost.signal(SIGKILL);
+            CPPUNIT_ASSERT(lost.waitForExit(std::chrono::seconds(5)) != -1);
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("2"),
+                             column(db, "select attempts from syn.executions where id = $1", id));
+
+        RunnerProcess last("last", {fixtureAgent("sleep.sh"), "0"}, settings);
+        CPPUNIT_ASSERT_EQUAL(std::string("completed"), waitForStatus(db, id, "completed"));
+        CPPUNIT_ASSERT_EQUAL(std::string("3"),
+                             column(db, "select attempts from syn.executions where id = $1", id));
+        CPPUNIT_ASSERT_EQUAL(std::string("2"),
+                             column(db,
+                                    "select count(*) from syn.execution_events where execution_id "
+                                    "= $1 and event = 'rescued'",
+                                    id));
     }
 
     void threeRunnersShareQueue() {

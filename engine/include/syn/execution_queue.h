@@ -2,6 +2,7 @@
 // a runner makes while it owns an execution.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,17 +95,24 @@ class ExecutionQueue {
     // Cancels the execution during `phaseId`; it and later phases become cancelled.
     bool cancel(const Lease& lease, const std::string& phaseId, const PhaseOutcome& outcome,
                 const std::string& error);
+    // Pauses the execution before `nextPhaseId` and gives its claim back (attempts - 1).
     bool pause(const Lease& lease, const std::string& nextPhaseId);
     bool complete(const Lease& lease);
-    // Returns the execution to pending for another runner and sends NOTIFY.
+    // Returns the execution to pending for another runner, gives its claim
+    // back (attempts - 1) and sends NOTIFY.
     bool release(const Lease& lease, const std::string& reason);
 
     // Renews the leases still held. Returns the ids whose lease was renewed
     // paired with whether a cancel was requested.
     std::vector<std::pair<std::string, bool>> renewLeases(const std::vector<Lease>& leases);
 
-    // Re-queues or fails running executions whose lease lapsed; returns how many.
-    int rescueLapsed(int maxAttempts);
+    // Called with the ids of the executions a rescue took over, before it commits.
+    using RescueHook = std::function<void(const std::vector<std::string>&)>;
+
+    // Re-queues, fails, cancels or pauses running executions whose lease
+    // lapsed, as requested and as attempts allow; returns how many.
+    // `beforeCommit` runs while their rows are still locked.
+    int rescueLapsed(int maxAttempts, const RescueHook& beforeCommit = {});
 
     // The connection the queue writes through, for reads outside the queue's tables.
     pg::Connection& connection() { return db_; }
