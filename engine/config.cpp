@@ -35,7 +35,8 @@ const std::vector<Setting>& settings() {
         {"runner.heartbeat_seconds", "SYN_RUNNER_HEARTBEAT_SECONDS", "10", "seconds",
          "how often a runner renews its leases"},
         {"runner.max_attempts", "SYN_RUNNER_MAX_ATTEMPTS", "3", "count",
-         "claims per execution before a lost runner fails it"},
+         "claims that lose their runner before the execution fails; releases and pauses "
+         "do not count"},
         {"runner.agent_command", "SYN_RUNNER_AGENT_COMMAND", "[\"syn-demo-agent\"]",
          "JSON array of strings",
          "agent argv; {model}, {phase_id} and {workspace} are expanded, no shell is used"},
