@@ -104,7 +104,13 @@ select
     p.exit_code                     as phase_exit_code,
     p.error                         as phase_error,
     e.attempts,
-    e.claimed_by
+    -- A finished execution's lease columns are cleared, so the runner comes
+    -- from its last claim event.
+    (select substr(ev.actor, length('runner:') + 1)
+       from syn.execution_events ev
+      where ev.execution_id = e.id and ev.event = 'claimed'
+      order by ev.id desc
+      limit 1)                      as claimed_by
 from syn.executions e
 left join syn.execution_phases p
     on p.execution_id = e.id and p.phase_id = e.current_phase
@@ -119,8 +125,8 @@ comment on column syn.recent_failures.failed_phase is 'Phase that failed; null w
 comment on column syn.recent_failures.error is 'Execution error: what failed and where.';
 comment on column syn.recent_failures.phase_exit_code is 'Exit status of the failed phase''s agent; null when killed by a signal or never started.';
 comment on column syn.recent_failures.phase_error is 'Phase error with the tail of the agent stderr; null when no phase failed.';
-comment on column syn.recent_failures.attempts is 'Times a runner claimed the execution; max_attempts here means lost runners.';
-comment on column syn.recent_failures.claimed_by is 'Runner that held the last lease; null once released.';
+comment on column syn.recent_failures.attempts is 'Claims that lost their runner; runner.max_attempts here means the runner was lost each time.';
+comment on column syn.recent_failures.claimed_by is 'Runner id of the last claim, from the claimed event; null when no runner claimed it.';
 
 -- Execution counts ----------------------------------------------------------
 

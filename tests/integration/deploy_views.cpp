@@ -132,6 +132,13 @@ class DeployViewsTest : public CppUnit::TestFixture {
     }
 
     void testRecentFailuresOfLastDay() {
+        database_->query(
+            "insert into syn.execution_events (execution_id, actor, event)"
+            " values ('exec-e0e0e0e0e005', 'runner:host-a:1', 'claimed'),"
+            " ('exec-e0e0e0e0e005', 'runner:host-b:2', 'claimed')");
+        CPPUNIT_ASSERT_EQUAL(std::string("host-b:2"),
+                             text("select claimed_by from syn.recent_failures"
+                                  " where id = 'exec-e0e0e0e0e005'"));
         CPPUNIT_ASSERT_EQUAL(std::string("exec-e0e0e0e0e005|plan|3|stderr: no plan|"
                                          "Phase plan failed: agent exited with status 3"),
                              text("select string_agg(concat_ws('|', id, failed_phase,"
