@@ -213,6 +213,9 @@ Response handleExecute(const Request& request, const PathParameters& parameters,
     if (std::optional<std::string> detail = mergeInputs(workflow->inputs, execute, merged)) {
         return detailResponse(422, *detail);
     }
+    // NOTE: a workflow default such as repository.url "https://github.com/{{owner}}/x" is
+    // checked only by the runner, after it substitutes the inputs; a value that does not
+    // parse then fails the execution instead of getting a 422 here.
     if (workflow->requiresRepos && slugs.empty() && !workflow->hasDefaultRepos) {
         return detailResponse(
             422, "Workflow " + workflowId + " requires at least one repository in 'repos'.");
