@@ -90,7 +90,7 @@ int execChild(void* argument) {
     ChildStart& start = *static_cast<ChildStart*>(argument);
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // The runner may have died between clone and prctl; then nobody would kill us.
+    // The runner may have died between clone and prctl, and then no death signal would come.
     if (::getppid() != start.parent) {
         ::_exit(127);
     }

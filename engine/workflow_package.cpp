@@ -136,7 +136,7 @@ class Loader {
         report(at.file, mark < 0 ? 0 : mark + 1 + at.lineOffset, keyPath, message, kind);
     }
 
-    // YAML reads any scalar as a string, but JSON tells strings from numbers,
+    // YAML reads any scalar as a string, but JSON distinguishes strings from numbers,
     // booleans and null, so a JSON definition must quote its strings.
     bool isString(const YAML::Node& node) const {
         return node.IsScalar() && (source_ != Source::json || node.Tag() == "!");

@@ -214,7 +214,7 @@ Response handleExecute(const Request& request, const PathParameters& parameters,
         return detailResponse(422, *detail);
     }
     // NOTE: a workflow default such as repository.url "https://github.com/{{owner}}/x" is
-    // checked only by the runner, after it substitutes the inputs; a value that does not
+    // checked only by the runner, after it substitutes the inputs. A value that does not
     // parse then fails the execution instead of getting a 422 here.
     if (workflow->requiresRepos && slugs.empty() && !workflow->hasDefaultRepos) {
         return detailResponse(

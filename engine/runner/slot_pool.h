@@ -28,7 +28,7 @@ class SlotPool {
     std::vector<Lease> activeLeases() const;
     int activeCount() const;
     // Sets the stop request of the slot holding `lease` (same execution and token).
-    // Returns false when no slot holds it any more.
+    // Returns false when no slot has it any more.
     bool requestStop(const Lease& lease, StopRequest request);
     std::optional<Lease> leaseFor(const std::string& executionId) const;
     void requestStopAll(StopRequest request);

@@ -10,7 +10,7 @@
 namespace syn::synctl {
 
 // `workspace prune`. Reads runner.workspace_root and the workspace.* retention
-// settings from `configPath` and the environment, asks the database how each
+// settings from `configPath` and the environment, queries the database for how each
 // execution ended, and prints one line per deleted (or, with `dryRun`, expired)
 // workspace. Returns kExitFailure when a deletion failed.
 int runWorkspaceCommand(const std::vector<std::string>& arguments, bool dryRun,

@@ -13,7 +13,7 @@
 
 namespace syn {
 
-// Why a runner stops an agent before it exits on its own.
+// The reason a runner stops an agent before it exits on its own.
 enum class StopRequest { none, cancel, shutdown, leaseLost };
 
 // An agent that could not be started (not found, not executable, exec failed).
@@ -39,7 +39,7 @@ struct AgentLimits {
 struct AgentResult {
     enum class Ending {
         exited,         // exited on its own; see exitCode
-        signaled,       // killed by a signal nobody in the runner sent; see signal
+        signaled,       // killed by a signal the runner did not send; see signal
         timedOut,       // ran past AgentLimits::timeout and was terminated
         stopped,        // terminated because of a StopRequest; see stoppedBy
         leftProcesses,  // exited but left processes in its group, which were killed

@@ -20,7 +20,7 @@ std::string newExecutionId();
 // True when `text` is a complete execution id.
 bool isExecutionId(std::string_view text);
 
-// How a client-supplied id selects executions.
+// The executions a client-supplied id or prefix selects.
 struct ExecutionIdQuery {
     std::string text;  // the full id, or the prefix every match starts with
     bool exact = false;

@@ -51,7 +51,7 @@ struct ClaimedExecution {
     std::optional<std::string> workflowRepositoryRef;
 };
 
-// What a phase start found: whether the lease is still held and which
+// The outcome of a phase start: whether the lease is still held and which
 // control requests are pending. The phase started only when `started`.
 struct PhaseStart {
     ControlRequests control;

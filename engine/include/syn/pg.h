@@ -14,7 +14,7 @@ namespace syn::pg {
 // A failed database call. `sqlstate` is the five-character SQLSTATE code, or
 // empty when the connection itself failed (server down, socket closed).
 class Error : public std::runtime_error {
-public:
+  public:
     Error(const std::string& message, std::string sqlstate)
         : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
 
@@ -27,7 +27,7 @@ public:
                sqlstate_ == "57P02" || sqlstate_ == "57P03";
     }
 
-private:
+  private:
     std::string sqlstate_;
 };
 
@@ -35,7 +35,7 @@ private:
 using Param = std::optional<std::string>;
 
 class Result {
-public:
+  public:
     explicit Result(PGresult* result) : result_(result) {}
     ~Result() { PQclear(result_); }
     Result(Result&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
@@ -53,12 +53,12 @@ public:
     int affectedRows() const;
     int column(const char* name) const;
 
-private:
+  private:
     PGresult* result_;
 };
 
 class Connection {
-public:
+  public:
     // Opens a connection from a libpq conninfo string or postgresql:// URL.
     // Throws Error when the server cannot be reached.
     explicit Connection(const std::string& conninfo);
@@ -81,7 +81,7 @@ public:
     std::vector<std::pair<std::string, std::string>> takeNotifications();
     int socket() const { return PQsocket(connection_); }
 
-private:
+  private:
     Result check(PGresult* result, const std::string& what);
 
     PGconn* connection_;

@@ -16,7 +16,7 @@
 
 namespace syn::workspace {
 
-// What an execution and its workflow say about repositories.
+// The repository columns of an execution and of its workflow.
 struct RepositorySources {
     std::string executionId;
     std::string workflowId;

@@ -33,7 +33,7 @@ RetentionPolicy retentionPolicyFrom(const Poco::Util::AbstractConfiguration& con
 
 // Deletes `workspace` of an execution that just ended in `status` when the
 // policy keeps it zero days. Returns true when it was deleted. A deletion
-// error is logged, not thrown, because the execution's result stands and
+// error is logged, not thrown, because the execution's result remains valid and
 // `synctl workspace prune` retries later.
 bool applyRetentionAtEnd(const std::filesystem::path& workspace, const std::string& executionId,
                          const std::string& status, const RetentionPolicy& policy,
@@ -46,7 +46,7 @@ void applyRetentionAfterRun(pg::Connection& connection, const std::filesystem::p
                             const std::string& executionId, const RetentionPolicy& policy,
                             Poco::Logger& logger);
 
-// What is known about one workspace directory when deciding to prune it.
+// The facts about one workspace directory that decide whether to prune it.
 struct WorkspaceRecord {
     std::filesystem::path path;
     std::string executionId;
