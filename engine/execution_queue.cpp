@@ -77,89 +77,15 @@ void ExecutionQueue::insertEvent(const std::string& executionId, const std::stri
          toStatus ? pg::Param(toStatus) : std::nullopt, detail});
 }
 
-namespace {
-
-// One statement, so one round trip and one commit: the claim, its event,
-// and the rows the runner needs next (one per phase, the execution's and
-// its workflow's columns repeated on each).
-const char* const kClaimSql =
-    "with next as (select id from syn.executions where status = 'pending' "
-    "    and (cardinality($3::text[]) = 0 or workflow_id = any($3::text[])) "
-    "    order by created_at, id limit 1 for update skip locked), "
-    "claimed as (update syn.executions e set status = 'running', "
-    "    started_at = coalesce(e.started_at, now()), claimed_by = $1, "
-    "    lease_token = gen_random_uuid(), "
-    "    lease_expires_at = now() + make_interval(secs => $2::int), "
-    "    attempts = e.attempts + 1, updated_at = now(), "
-    "    current_phase = (select p.phase_id from syn.execution_phases p "
-    "                     where p.execution_id = e.id and p.status <> 'completed' "
-    "                     order by p.position limit 1) "
-    "  from next where e.id = next.id "
-    "  returning e.id, e.lease_token, e.workflow_id, e.task, e.inputs, e.repos, e.attempts, "
-    "    e.cancel_requested_at is not null as cancel, "
-    "    e.pause_requested_at is not null as pause, "
-    "    coalesce(e.control_reason, '') as reason), "
-    "event as (insert into syn.execution_events "
-    "    (execution_id, actor, event, from_status, to_status, detail) "
-    "  select id, $4, 'claimed', 'pending', 'running', jsonb_build_object('attempt', attempts) "
-    "  from claimed) "
-    "select c.id, c.lease_token, c.workflow_id, c.task, c.inputs::text, c.repos, c.attempts, "
-    "  c.cancel, c.pause, c.reason, w.repos, w.repository_url, w.repository_ref, "
-    "  p.phase_id, p.position, p.name, p.status, p.prompt_template, p.model, "
-    "  p.timeout_seconds, p.output "
-    "from claimed c join syn.workflows w on w.id = c.workflow_id "
-    "left join syn.execution_phases p on p.execution_id = c.id "
-    "order by p.position";
-
-PhaseRecord phaseAt(const pg::Result& rows, int row, int first) {
-    PhaseRecord phase;
-    phase.phaseId = rows.text(row, first);
-    phase.position = static_cast<int>(rows.integer(row, first + 1));
-    phase.name = rows.text(row, first + 2);
-    phase.status = rows.text(row, first + 3);
-    phase.promptTemplate = rows.text(row, first + 4);
-    phase.model = rows.optionalText(row, first + 5);
-    phase.timeoutSeconds = static_cast<int>(rows.integer(row, first + 6));
-    phase.output = rows.optionalText(row, first + 7);
-    return phase;
-}
-
-}  // namespace
-
-std::optional<ClaimedExecution> ExecutionQueue::claim() {
-    // SKIP LOCKED lets many runners claim at once without waiting on each other.
-    db_.prepare("syn_runner_claim", kClaimSql);
-    pg::Result rows = db_.executePrepared("syn_runner_claim",
-                                          {runnerId_, leaseSeconds_, workflowsArray_, actor_});
-    if (rows.rows() == 0) {
-        return std::nullopt;
-    }
-
-    ClaimedExecution claimed;
-    claimed.lease = {std::string(rows.text(0, 0)), std::string(rows.text(0, 1))};
-    claimed.workflowId = rows.text(0, 2);
-    claimed.task = rows.optionalText(0, 3);
-    claimed.inputsJson = rows.text(0, 4);
-    claimed.repos = pg::parseArray(rows.text(0, 5));
-    claimed.attempts = static_cast<int>(rows.integer(0, 6));
-    claimed.control = {true, rows.boolean(0, 7), rows.boolean(0, 8), std::string(rows.text(0, 9))};
-    claimed.workflowRepos = pg::parseArray(rows.text(0, 10));
-    claimed.workflowRepositoryUrl = rows.optionalText(0, 11);
-    claimed.workflowRepositoryRef = rows.optionalText(0, 12);
-    for (int row = 0; row < rows.rows() && !rows.isNull(row, 13); ++row) {
-        claimed.phases.push_back(phaseAt(rows, row, 13));
-    }
-    return claimed;
-}
-
 ControlRequests ExecutionQueue::readControl(const Lease& lease) {
     pg::Result row = db_.execute(
         "select cancel_requested_at is not null, pause_requested_at is not null, "
-        "coalesce(control_reason, '') from syn.executions "
-        "where id = $1 and lease_token = $2::uuid and status = 'running'",
+        "coalesce(control_reason, ''), status = 'running' from syn.executions "
+        "where id = $1 and lease_token = $2::uuid",
         {lease.executionId, lease.token});
     ControlRequests control;
-    if (row.rows() == 0) {
+    // The status is tested here rather than in SQL, for the same reason as in kStartPhaseSql.
+    if (row.rows() == 0 || !row.boolean(0, 3)) {
         return control;
     }
     control.leaseHeld = true;
@@ -172,9 +98,12 @@ ControlRequests ExecutionQueue::readControl(const Lease& lease) {
 namespace {
 
 // The lease check, the control read and the three writes of a phase start
-// in one statement. `held` locks the execution row, so this statement sees
-// a cancel or pause committed before it. A request committed later waits
-// for the lock and then reaches the slot through the listener.
+// in one statement. `held` tests the status outside its WHERE clause so that
+// PostgreSQL looks the row up by primary key: with `status = 'running'` there,
+// it chose executions_active_idx and read every queued execution while its
+// statistics still counted the queue as empty. `held` locks the execution row, so this statement
+// sees a cancel or pause committed before it. A request committed later waits for the lock and then
+// reaches the slot through the listener.
 //
 // The statement commits without waiting for the WAL flush. Only a crash of
 // PostgreSQL or its host can lose it, and that also ends the slot's
@@ -183,23 +112,28 @@ namespace {
 // lease lapses and a rescue re-queues it. The phase then runs again from the
 // start. WAL is flushed in order, so a durable phase end or later write
 // implies a durable phase start.
+//
+// The claim already set current_phase to the first phase it will run, so the
+// execution row changes only when a later phase starts. Skipping the
+// unchanged row saves a row version and its check constraints per execution.
 const char* const kStartPhaseSql =
     "with durability as (select set_config('synchronous_commit', 'off', true)), "
     "held as (select cancel_requested_at is not null as cancel, "
-    "    pause_requested_at is not null as pause, coalesce(control_reason, '') as reason "
-    "  from syn.executions where id = $1 and lease_token = $2::uuid and status = 'running' "
-    "  for update), "
+    "    pause_requested_at is not null as pause, coalesce(control_reason, '') as reason, "
+    "    status = 'running' as running "
+    "  from syn.executions where id = $1 and lease_token = $2::uuid for update), "
     "phase as (update syn.execution_phases set status = 'running', prompt = $4, "
     "    started_at = now(), completed_at = null, runs = runs + 1, output = null, "
     "    output_truncated = false, exit_code = null, error = null "
     "  where execution_id = $1 and phase_id = $3 "
-    "    and exists (select 1 from held where not cancel and not pause) "
+    "    and exists (select 1 from held where running and not cancel and not pause) "
     "  returning phase_id), "
     "execution as (update syn.executions set current_phase = $3, updated_at = now() "
-    "  where id = $1 and exists (select 1 from phase)), "
+    "  where id = $1 and current_phase is distinct from $3 and exists (select 1 from phase)), "
     "event as (insert into syn.execution_events (execution_id, actor, event, phase_id) "
     "  select $1, $5, 'phase_started', phase_id from phase) "
-    "select cancel, pause, reason, exists (select 1 from phase) from held, durability";
+    "select cancel, pause, reason, exists (select 1 from phase) from held, durability "
+    "where running";
 
 // Completes a phase and, when $8 is true, the execution, in one statement.
 // The count cannot see this statement's own phase update, so it adds one.

@@ -42,53 +42,98 @@ SlotTask::SlotTask(RunnerContext& context, int index)
 void SlotTask::runTask() {
     std::unique_ptr<pg::Connection> db;
     auto pollInterval = std::chrono::milliseconds(context_.settings.pollIntervalMs);
-    while (!isCancelled() && !context_.pool.stopping()) {
+    for (;;) {
+        bool stopping = isCancelled() || context_.pool.stopping();
+        if (!db && stopping) {
+            abandonHandedOff();
+            return;
+        }
         if (!db) {
             db = connect(*this, context_, name() + " connecting to the database");
             continue;
         }
 
-        ExecutionQueue queue(*db, context_.settings.runnerId, context_.settings.leaseSeconds,
-                             context_.settings.workflows);
-        std::optional<ClaimedExecution> claimed;
-        try {
-            claimed = queue.claim();
-        } catch (const pg::Error& error) {
-            context_.logger.error("%s: claiming an execution failed: %s", name(),
-                                  std::string(error.what()));
-            db.reset();
-            continue;
+        // An execution claimed for this slot runs even while the runner stops:
+        // the run releases it at its first phase boundary, so that it does not
+        // wait for its lease to lapse.
+        std::optional<ClaimedExecution> claimed = context_.pool.takeHandedOff(index_);
+        if (!claimed && stopping) {
+            return;
+        }
+        if (!claimed) {
+            try {
+                claimed = claim(*db);
+            } catch (const pg::Error& error) {
+                context_.logger.error("%s: claiming executions failed: %s", name(),
+                                      std::string(error.what()));
+                db.reset();
+                continue;
+            }
         }
         if (!claimed) {
             context_.pool.waitForWork(pollInterval);
             continue;
         }
 
-        context_.pool.occupy(index_, claimed->lease);
-        try {
-            ExecutionRunner runner(queue, context_.settings, context_.logger);
-            runner.run(*claimed, context_.pool.stopRequest(index_), context_.pool.stopping());
-            std::filesystem::path workspace =
-                std::filesystem::path(context_.settings.workspaceRoot) / claimed->lease.executionId;
-            // The status this runner wrote needs no query; after a lost lease
-            // only the database has it.
-            if (runner.endedStatus()) {
-                workspace::applyRetentionAtEnd(workspace, claimed->lease.executionId,
-                                               *runner.endedStatus(), context_.settings.retention,
-                                               context_.logger);
-            } else {
-                workspace::applyRetentionAfterRun(*db, workspace, claimed->lease.executionId,
-                                                  context_.settings.retention, context_.logger);
-            }
-        } catch (const std::exception& error) {
-            // The lease lapses on its own and a rescuer re-queues the execution.
-            context_.logger.error(
-                "%s: execution %s abandoned after an error: %s; it is re-queued when its "
-                "lease lapses",
-                name(), claimed->lease.executionId, std::string(error.what()));
+        if (!run(*db, *claimed)) {
             db.reset();
         }
         context_.pool.vacate(index_);
+    }
+}
+
+std::optional<ClaimedExecution> SlotTask::claim(pg::Connection& db) {
+    int reserved = context_.pool.reserveClaims(index_);
+    if (reserved == 0) {
+        return std::nullopt;
+    }
+    std::vector<ClaimedExecution> claimed;
+    try {
+        ExecutionQueue queue(db, context_.settings.runnerId, context_.settings.leaseSeconds,
+                             context_.settings.workflows);
+        claimed = queue.claim(reserved);
+    } catch (...) {
+        context_.pool.finishClaim(index_, reserved, {});
+        throw;
+    }
+    return context_.pool.finishClaim(index_, reserved, std::move(claimed));
+}
+
+bool SlotTask::run(pg::Connection& db, const ClaimedExecution& claimed) {
+    const std::string& executionId = claimed.lease.executionId;
+    try {
+        ExecutionQueue queue(db, context_.settings.runnerId, context_.settings.leaseSeconds,
+                             context_.settings.workflows);
+        ExecutionRunner runner(queue, context_.settings, context_.logger);
+        runner.run(claimed, context_.pool.stopRequest(index_), context_.pool.stopping());
+        std::filesystem::path workspace =
+            std::filesystem::path(context_.settings.workspaceRoot) / executionId;
+        // The status this runner wrote needs no query; after a lost lease
+        // only the database has it.
+        if (runner.endedStatus()) {
+            workspace::applyRetentionAtEnd(workspace, executionId, *runner.endedStatus(),
+                                           context_.settings.retention, context_.logger);
+        } else {
+            workspace::applyRetentionAfterRun(db, workspace, executionId,
+                                              context_.settings.retention, context_.logger);
+        }
+        return true;
+    } catch (const std::exception& error) {
+        // The lease lapses on its own and a rescuer re-queues the execution.
+        context_.logger.error(
+            "%s: execution %s abandoned after an error: %s; it is re-queued when its "
+            "lease lapses",
+            name(), executionId, std::string(error.what()));
+        return false;
+    }
+}
+
+void SlotTask::abandonHandedOff() {
+    for (const std::string& executionId : context_.pool.abandonHandedOff()) {
+        context_.logger.warning(
+            "%s: stopping without a database connection; execution %s, claimed but not "
+            "started, is re-queued when its lease lapses",
+            name(), executionId);
     }
 }
 

@@ -22,13 +22,22 @@ struct RunnerContext {
     Poco::Logger& logger;
 };
 
-// Claims and runs executions one at a time until the runner stops.
+// Runs executions one at a time until the runner stops. An idle slot takes
+// an execution another slot claimed for it, or claims for every idle slot at
+// once.
 class SlotTask : public Poco::Task {
   public:
     SlotTask(RunnerContext& context, int index);
     void runTask() override;
 
   private:
+    // Claims executions for the idle slots; returns the one this slot runs.
+    std::optional<ClaimedExecution> claim(pg::Connection& db);
+    // Runs the execution and applies workspace retention. Returns false when
+    // an error ended the run, and the connection is then not to be trusted.
+    bool run(pg::Connection& db, const ClaimedExecution& claimed);
+    void abandonHandedOff();
+
     RunnerContext& context_;
     int index_;
 };

@@ -1,5 +1,7 @@
 #include "slot_pool.h"
 
+#include <algorithm>
+
 namespace syn::runner {
 
 SlotPool::SlotPool(int slots) {
@@ -8,16 +10,69 @@ SlotPool::SlotPool(int slots) {
     }
 }
 
-void SlotPool::occupy(int index, const Lease& lease) {
-    std::lock_guard lock(mutex_);
-    slots_[index]->lease = lease;
-    slots_[index]->stop = StopRequest::none;
-}
-
 void SlotPool::vacate(int index) {
     std::lock_guard lock(mutex_);
     slots_[index]->lease.reset();
     slots_[index]->stop = StopRequest::none;
+}
+
+int SlotPool::reserveClaims(int index) {
+    std::lock_guard lock(mutex_);
+    int idle = 0;
+    for (const auto& slot : slots_) {
+        if (!slot->lease) {
+            ++idle;
+        }
+    }
+    // The caller is idle, so `idle` counts it; a slot running an execution never claims.
+    int wanted = slots_[index]->lease ? 0 : idle - static_cast<int>(handedOff_.size());
+    int reserved = std::max(wanted - reservedClaims_, 0);
+    reservedClaims_ += reserved;
+    return reserved;
+}
+
+std::optional<ClaimedExecution> SlotPool::finishClaim(int index, int reserved,
+                                                      std::vector<ClaimedExecution> claimed) {
+    std::optional<ClaimedExecution> own;
+    {
+        std::lock_guard lock(mutex_);
+        reservedClaims_ -= reserved;
+        for (ClaimedExecution& execution : claimed) {
+            if (!own) {
+                own = std::move(execution);
+                slots_[index]->lease = own->lease;
+                slots_[index]->stop = StopRequest::none;
+            } else {
+                handedOff_.push_back(std::move(execution));
+            }
+        }
+        ++wakeCount_;
+    }
+    // Slots that waited for this reservation either take a hand-off or claim again.
+    wakeUp_.notify_all();
+    return own;
+}
+
+std::optional<ClaimedExecution> SlotPool::takeHandedOff(int index) {
+    std::lock_guard lock(mutex_);
+    if (handedOff_.empty()) {
+        return std::nullopt;
+    }
+    ClaimedExecution execution = std::move(handedOff_.front());
+    handedOff_.pop_front();
+    slots_[index]->lease = execution.lease;
+    slots_[index]->stop = StopRequest::none;
+    return execution;
+}
+
+std::vector<std::string> SlotPool::abandonHandedOff() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> ids;
+    for (const ClaimedExecution& execution : handedOff_) {
+        ids.push_back(execution.lease.executionId);
+    }
+    handedOff_.clear();
+    return ids;
 }
 
 std::vector<Lease> SlotPool::activeLeases() const {
@@ -27,6 +82,9 @@ std::vector<Lease> SlotPool::activeLeases() const {
         if (slot->lease) {
             leases.push_back(*slot->lease);
         }
+    }
+    for (const ClaimedExecution& execution : handedOff_) {
+        leases.push_back(execution.lease);
     }
     return leases;
 }
@@ -77,7 +135,8 @@ void SlotPool::wake() {
 void SlotPool::waitForWork(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     unsigned long long seen = wakeCount_;
-    wakeUp_.wait_for(lock, timeout, [&] { return wakeCount_ != seen || stopping_.load(); });
+    wakeUp_.wait_for(lock, timeout,
+                     [&] { return wakeCount_ != seen || !handedOff_.empty() || stopping_.load(); });
 }
 
 void SlotPool::beginStopping() {

@@ -1,9 +1,11 @@
 // The runner's execution slots: which execution each slot runs, the stop
-// request aimed at it, and the wake-up signal for idle slots.
+// request aimed at it, the executions one slot claimed for the others, and
+// the wake-up signal for idle slots.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,11 +22,29 @@ class SlotPool {
 
     int size() const { return static_cast<int>(slots_.size()); }
 
-    // Marks slot `index` busy with `lease` and clears its stop request.
-    void occupy(int index, const Lease& lease);
     void vacate(int index);
     const std::atomic<StopRequest>& stopRequest(int index) const { return slots_[index]->stop; }
 
+    // Counts how many executions slot `index` may claim now, for itself and
+    // for the other idle slots, and reserves that many: slots that run an
+    // execution, handed-off executions and other slots' reservations leave
+    // fewer. Returns 0 when other slots' claims already cover every idle
+    // slot, this one included; it then waits for work instead.
+    int reserveClaims(int index);
+    // Ends the claim that reserveClaims() counted: slot `index` runs the
+    // first execution of `claimed`, the rest wait for idle slots. Returns the
+    // first, or nothing when the claim found none.
+    std::optional<ClaimedExecution> finishClaim(int index, int reserved,
+                                                std::vector<ClaimedExecution> claimed);
+    // Takes the oldest execution another slot claimed for an idle one and
+    // marks slot `index` busy with it.
+    std::optional<ClaimedExecution> takeHandedOff(int index);
+    // Drops the handed-off executions that no slot can run any more (the
+    // last slot stops without a database connection); returns their ids.
+    std::vector<std::string> abandonHandedOff();
+
+    // Leases of the executions that slots run and of those handed off but
+    // not yet taken, which the heartbeat renews and shutdown waits for.
     std::vector<Lease> activeLeases() const;
     int activeCount() const;
     // Sets the stop request of the slot holding `lease` (same execution and token).
@@ -35,7 +55,7 @@ class SlotPool {
 
     // Wakes idle slots so that they try to claim work now.
     void wake();
-    // Waits until wake() or the timeout; returns at once when stopping.
+    // Waits until wake(), a hand-off or the timeout; returns at once when stopping.
     void waitForWork(std::chrono::milliseconds timeout);
     // Called when the runner begins to shut down: no slot claims again.
     void beginStopping();
@@ -51,6 +71,9 @@ class SlotPool {
     std::condition_variable wakeUp_;
     unsigned long long wakeCount_ = 0;
     std::vector<std::unique_ptr<Slot>> slots_;
+    // Claimed for idle slots, oldest first; never more than the idle slots.
+    std::deque<ClaimedExecution> handedOff_;
+    int reservedClaims_ = 0;
     std::atomic<bool> stopping_{false};
 };
 

@@ -74,10 +74,11 @@ class ExecutionQueue {
     ExecutionQueue(pg::Connection& db, std::string runnerId, int leaseSeconds,
                    std::vector<std::string> workflows = {});
 
-    // Claims the oldest pending execution of the queue's workflows, with its
-    // phases, control requests and workflow repositories, in one statement.
-    // Returns nothing when none is free.
-    std::optional<ClaimedExecution> claim();
+    // Claims up to `limit` of the oldest pending executions of the queue's
+    // workflows, with their phases, control requests and workflow
+    // repositories, in one statement and one commit. Returns them oldest
+    // first, or none when no execution is free.
+    std::vector<ClaimedExecution> claim(int limit);
 
     ControlRequests readControl(const Lease& lease);
 
