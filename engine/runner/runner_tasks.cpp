@@ -60,9 +60,11 @@ void SlotTask::runTask() {
         if (!claimed && stopping) {
             return;
         }
+        SlotPool::ClaimReservation reservation;
         if (!claimed) {
+            reservation = context_.pool.reserveClaims(index_);
             try {
-                claimed = claim(*db);
+                claimed = claim(*db, reservation.count);
             } catch (const pg::Error& error) {
                 context_.logger.error("%s: claiming executions failed: %s", name(),
                                       std::string(error.what()));
@@ -71,7 +73,7 @@ void SlotTask::runTask() {
             }
         }
         if (!claimed) {
-            context_.pool.waitForWork(pollInterval);
+            context_.pool.waitForWork(pollInterval, reservation.wakeCount);
             continue;
         }
 
@@ -82,8 +84,7 @@ void SlotTask::runTask() {
     }
 }
 
-std::optional<ClaimedExecution> SlotTask::claim(pg::Connection& db) {
-    int reserved = context_.pool.reserveClaims(index_);
+std::optional<ClaimedExecution> SlotTask::claim(pg::Connection& db, int reserved) {
     if (reserved == 0) {
         return std::nullopt;
     }

@@ -31,8 +31,9 @@ class SlotTask : public Poco::Task {
     void runTask() override;
 
   private:
-    // Claims executions for the idle slots; returns the one this slot runs.
-    std::optional<ClaimedExecution> claim(pg::Connection& db);
+    // Claims the `reserved` executions that reserveClaims() counted for the
+    // idle slots; returns the one this slot runs.
+    std::optional<ClaimedExecution> claim(pg::Connection& db, int reserved);
     // Runs the execution and applies workspace retention. Returns false when
     // an error ended the run, and the connection is then not to be trusted.
     bool run(pg::Connection& db, const ClaimedExecution& claimed);

@@ -16,7 +16,7 @@ void SlotPool::vacate(int index) {
     slots_[index]->stop = StopRequest::none;
 }
 
-int SlotPool::reserveClaims(int index) {
+SlotPool::ClaimReservation SlotPool::reserveClaims(int index) {
     std::lock_guard lock(mutex_);
     int idle = 0;
     for (const auto& slot : slots_) {
@@ -24,16 +24,17 @@ int SlotPool::reserveClaims(int index) {
             ++idle;
         }
     }
-    // The caller is idle, so `idle` counts it; a slot running an execution never claims.
-    int wanted = slots_[index]->lease ? 0 : idle - static_cast<int>(handedOff_.size());
-    int reserved = std::max(wanted - reservedClaims_, 0);
-    reservedClaims_ += reserved;
-    return reserved;
+    // The caller is idle, so `idle` counts it. A slot running an execution never claims.
+    int claimable = slots_[index]->lease ? 0 : idle - static_cast<int>(handedOff_.size());
+    int count = std::max(claimable - reservedClaims_, 0);
+    reservedClaims_ += count;
+    return {count, wakeCount_};
 }
 
 std::optional<ClaimedExecution> SlotPool::finishClaim(int index, int reserved,
                                                       std::vector<ClaimedExecution> claimed) {
     std::optional<ClaimedExecution> own;
+    bool handedOff = false;
     {
         std::lock_guard lock(mutex_);
         reservedClaims_ -= reserved;
@@ -44,12 +45,15 @@ std::optional<ClaimedExecution> SlotPool::finishClaim(int index, int reserved,
                 slots_[index]->stop = StopRequest::none;
             } else {
                 handedOff_.push_back(std::move(execution));
+                handedOff = true;
             }
         }
-        ++wakeCount_;
     }
-    // Slots that waited for this reservation either take a hand-off or claim again.
-    wakeUp_.notify_all();
+    // Idle slots wake only for a hand-off. A claim that returned fewer
+    // executions than reserved found the queue empty, so their claims would too.
+    if (handedOff) {
+        wakeUp_.notify_all();
+    }
     return own;
 }
 
@@ -132,9 +136,8 @@ void SlotPool::wake() {
     wakeUp_.notify_all();
 }
 
-void SlotPool::waitForWork(std::chrono::milliseconds timeout) {
+void SlotPool::waitForWork(std::chrono::milliseconds timeout, unsigned long long seen) {
     std::unique_lock lock(mutex_);
-    unsigned long long seen = wakeCount_;
     wakeUp_.wait_for(lock, timeout,
                      [&] { return wakeCount_ != seen || !handedOff_.empty() || stopping_.load(); });
 }

@@ -25,12 +25,16 @@ class SlotPool {
     void vacate(int index);
     const std::atomic<StopRequest>& stopRequest(int index) const { return slots_[index]->stop; }
 
-    // Counts how many executions slot `index` may claim now, for itself and
-    // for the other idle slots, and reserves that many: slots that run an
-    // execution, handed-off executions and other slots' reservations leave
-    // fewer. Returns 0 when other slots' claims already cover every idle
-    // slot, this one included; it then waits for work instead.
-    int reserveClaims(int index);
+    // The claims one slot may make now, and the wake-up count at that moment.
+    struct ClaimReservation {
+        int count = 0;
+        unsigned long long wakeCount = 0;
+    };
+    // Reserves the claims slot `index` makes for itself and for the other
+    // idle slots. Busy slots, handed-off executions and other slots'
+    // reservations leave fewer. The count is 0 when other slots' claims
+    // already cover every idle slot, this one included.
+    ClaimReservation reserveClaims(int index);
     // Ends the claim that reserveClaims() counted: slot `index` runs the
     // first execution of `claimed`, the rest wait for idle slots. Returns the
     // first, or nothing when the claim found none.
@@ -55,8 +59,11 @@ class SlotPool {
 
     // Wakes idle slots so that they try to claim work now.
     void wake();
-    // Waits until wake(), a hand-off or the timeout; returns at once when stopping.
-    void waitForWork(std::chrono::milliseconds timeout);
+    // Waits until a hand-off, the timeout, or a wake() after the one that
+    // made the wake-up count `seen`; returns at once when stopping. Passing
+    // the count from before a claim keeps a wake() during the claim from
+    // being lost.
+    void waitForWork(std::chrono::milliseconds timeout, unsigned long long seen);
     // Called when the runner begins to shut down: no slot claims again.
     void beginStopping();
     const std::atomic<bool>& stopping() const { return stopping_; }
