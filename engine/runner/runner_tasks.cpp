@@ -44,8 +44,10 @@ void SlotTask::runTask() {
     auto pollInterval = std::chrono::milliseconds(context_.settings.pollIntervalMs);
     for (;;) {
         bool stopping = isCancelled() || context_.pool.stopping();
+        // NOTE: executions handed off to idle slots wait for a slot with a
+        // database connection to release them. When no slot has one at
+        // shutdown, their leases lapse and a rescue re-queues them.
         if (!db && stopping) {
-            abandonHandedOff();
             return;
         }
         if (!db) {
@@ -126,15 +128,6 @@ bool SlotTask::run(pg::Connection& db, const ClaimedExecution& claimed) {
             "lease lapses",
             name(), executionId, std::string(error.what()));
         return false;
-    }
-}
-
-void SlotTask::abandonHandedOff() {
-    for (const std::string& executionId : context_.pool.abandonHandedOff()) {
-        context_.logger.warning(
-            "%s: stopping without a database connection; execution %s, claimed but not "
-            "started, is re-queued when its lease lapses",
-            name(), executionId);
     }
 }
 

@@ -37,7 +37,6 @@ class SlotTask : public Poco::Task {
     // Runs the execution and applies workspace retention. Returns false when
     // an error ended the run, and the connection is then not to be trusted.
     bool run(pg::Connection& db, const ClaimedExecution& claimed);
-    void abandonHandedOff();
 
     RunnerContext& context_;
     int index_;

@@ -69,16 +69,6 @@ std::optional<ClaimedExecution> SlotPool::takeHandedOff(int index) {
     return execution;
 }
 
-std::vector<std::string> SlotPool::abandonHandedOff() {
-    std::lock_guard lock(mutex_);
-    std::vector<std::string> ids;
-    for (const ClaimedExecution& execution : handedOff_) {
-        ids.push_back(execution.lease.executionId);
-    }
-    handedOff_.clear();
-    return ids;
-}
-
 std::vector<Lease> SlotPool::activeLeases() const {
     std::lock_guard lock(mutex_);
     std::vector<Lease> leases;
@@ -94,7 +84,14 @@ std::vector<Lease> SlotPool::activeLeases() const {
 }
 
 int SlotPool::activeCount() const {
-    return static_cast<int>(activeLeases().size());
+    std::lock_guard lock(mutex_);
+    int busy = 0;
+    for (const auto& slot : slots_) {
+        if (slot->lease) {
+            ++busy;
+        }
+    }
+    return busy;
 }
 
 bool SlotPool::requestStop(const Lease& lease, StopRequest request) {

@@ -43,13 +43,13 @@ class SlotPool {
     // Takes the oldest execution another slot claimed for an idle one and
     // marks slot `index` busy with it.
     std::optional<ClaimedExecution> takeHandedOff(int index);
-    // Drops the handed-off executions that no slot can run any more (the
-    // last slot stops without a database connection); returns their ids.
-    std::vector<std::string> abandonHandedOff();
 
     // Leases of the executions that slots run and of those handed off but
-    // not yet taken, which the heartbeat renews and shutdown waits for.
+    // not yet taken: the heartbeat renews them all.
     std::vector<Lease> activeLeases() const;
+    // Counts the slots that run an execution. Handed-off executions are left
+    // out, because every stopping slot with a database connection releases
+    // them before it ends.
     int activeCount() const;
     // Sets the stop request of the slot holding `lease` (same execution and token).
     // Returns false when no slot has it any more.
