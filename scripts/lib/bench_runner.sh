@@ -96,20 +96,41 @@ from (select (extract(epoch from p.started_at) - a.arrived) * 1000 as ms
 SQL
 }
 
+# Prints the CPU time of process $1 and of its children it reaped, in ms.
+process_cpu_ms() {
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($14 + $15 + $16 + $17) * 1000 / hz }' \
+        "/proc/$1/stat"
+}
+
 # Queues THROUGHPUT_COUNT one-phase executions with the API's own SQL while
-# no runner runs, then starts one runner and prints the executions completed
-# per second from the first claim to the last completion.
+# no runner runs, then starts one runner. Prints the executions completed per
+# second from the first claim to the last completion. Then prints two CPU
+# times per execution in ms: of the PostgreSQL backends that exited meanwhile
+# (the runner's connections and any autovacuum worker), and of the runner
+# with its agents.
 measure_throughput() {
     local task=throughput-$RANDOM
     local sql=$BENCH_DIR/sql
+    local postmaster postgres_before runner_ms
+    postmaster=$(head -1 "$SYN_STACK_DIR/pgdata/postmaster.pid")
     (cd "$BENCH_DIR" && pgbench -n -M prepared -c 4 -j 2 -t $((THROUGHPUT_COUNT / 4)) \
         -D p1=bench-one-phase -D "p3=$task" -D "p4={\"task\": \"$task\"}" -D 'p5={}' \
         -f "$sql/execute.pgbench" "$SYN_DATABASE_URL" >/dev/null)
+    postgres_before=$(process_cpu_ms "$postmaster")
     start_bench_runner
     wait_until_done "$task"
+    runner_ms=$(process_cpu_ms "$RUNNER_PID")
     stop_bench_runner
-    sql_value "select round(count(*) / extract(epoch from max(completed_at) - min(started_at)))
-               from syn.executions where task = '$task' and status = 'completed'"
+    # The postmaster adds a backend's CPU time to its own once it reaps it.
+    sleep 0.5
+    local completed postgres_ms
+    completed=$(sql_value "select round(count(*) /
+                   extract(epoch from max(completed_at) - min(started_at)))
+               from syn.executions where task = '$task' and status = 'completed'")
+    postgres_ms=$(($(process_cpu_ms "$postmaster") - postgres_before))
+    awk -v rate="$completed" -v postgres="$postgres_ms" -v runner="$runner_ms" \
+        -v count="$THROUGHPUT_COUNT" \
+        'BEGIN { printf "%s %.2f %.2f\n", rate, postgres / count, runner / count }'
 }
 
 # Deletes the executions the API benchmark left pending (tens of thousands),
@@ -135,10 +156,15 @@ bench_runner() {
     stop_bench_runner
     poll_interval=${SYN_RUNNER_POLL_INTERVAL_MS:-2000}
 
-    local completed spawned
-    completed=$(measure_throughput)
-    spawned=$("$BUILD_DIR/tests/syn_bench_spawn_rate" "$RUNNER_SLOTS" "$THROUGHPUT_COUNT" \
-        "$TRIVIAL_AGENT" | awk '/^SYN_SPAWN_RATE/ { print $2 }')
+    local throughput completed spawn spawned spawn_cpu
+    throughput=$(measure_throughput)
+    completed=${throughput%% *}
+    spawn=$("$BUILD_DIR/tests/syn_bench_spawn_rate" "$RUNNER_SLOTS" "$THROUGHPUT_COUNT" \
+        "$TRIVIAL_AGENT")
+    spawned=$(awk '/^SYN_SPAWN_RATE/ { print $2 }' <<<"$spawn")
+    spawn_cpu=$(awk '/^SYN_SPAWN_CPU/ { print $2 }' <<<"$spawn")
+    local postgres_cpu runner_cpu
+    read -r _ postgres_cpu runner_cpu <<<"$throughput"
 
     echo
     echo "Runner benchmark: agent '$TRIVIAL_AGENT', one runner of $RUNNER_SLOTS slots"
@@ -147,6 +173,10 @@ bench_runner() {
     printf '%-52s %9s %9s\n' "  polling alone, every ${poll_interval} ms" $polled
     printf '%-52s %9s\n' "one-phase executions completed per second" "$completed"
     printf '%-52s %9s\n' "agent starts per second, same agent, $RUNNER_SLOTS at once" "$spawned"
+    echo "CPU time per execution, ms (what limits the rate on a busy machine):"
+    printf '%-52s %9s\n' "  PostgreSQL backends" "$postgres_cpu"
+    printf '%-52s %9s\n' "  syn-runner with its agents" "$runner_cpu"
+    printf '%-52s %9.2f\n' "  syn_bench_spawn_rate with its agents, per start" "$spawn_cpu"
     echo
     echo "ratios (target in brackets):"
     echo "  dispatch with notifications p50 / p99   ${notified% *} / ${notified#* } ms" \

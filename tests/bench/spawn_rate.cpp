@@ -5,9 +5,12 @@
 // Runs PROGRAM COUNT times, PARALLEL at once, each with a pipe on stdin
 // (a short prompt written, then closed) and on stdout (read to the end), the
 // way the runner starts agents but with no process group, timeout or
-// database. Prints "SYN_SPAWN_RATE <starts per second>".
+// database. Prints "SYN_SPAWN_RATE <starts per second>", then
+// "SYN_SPAWN_CPU <ms>": the user and system CPU time of this process and
+// its agents per start.
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +63,19 @@ bool runOnce(char* const* argv) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+// Returns the CPU time of this process and of its reaped children, in ms.
+double cpuMilliseconds() {
+    double total = 0;
+    for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+        rusage usage{};
+        getrusage(who, &usage);
+        for (const timeval& time : {usage.ru_utime, usage.ru_stime}) {
+            total += time.tv_sec * 1000.0 + time.tv_usec / 1000.0;
+        }
+    }
+    return total;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,5 +117,6 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::printf("SYN_SPAWN_RATE %.0f\n", count / elapsed.count());
+    std::printf("SYN_SPAWN_CPU %.3f\n", cpuMilliseconds() / count);
     return 0;
 }
