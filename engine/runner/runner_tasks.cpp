@@ -66,7 +66,7 @@ void SlotTask::runTask() {
         if (!claimed) {
             reservation = context_.pool.reserveClaims(index_);
             try {
-                claimed = claim(*db, reservation.count);
+                claimed = claim(*db, reservation);
             } catch (const pg::Error& error) {
                 context_.logger.error("%s: claiming executions failed: %s", name(),
                                       std::string(error.what()));
@@ -86,20 +86,21 @@ void SlotTask::runTask() {
     }
 }
 
-std::optional<ClaimedExecution> SlotTask::claim(pg::Connection& db, int reserved) {
-    if (reserved == 0) {
+std::optional<ClaimedExecution> SlotTask::claim(pg::Connection& db,
+                                                const SlotPool::ClaimReservation& reservation) {
+    if (reservation.count == 0) {
         return std::nullopt;
     }
     std::vector<ClaimedExecution> claimed;
     try {
         ExecutionQueue queue(db, context_.settings.runnerId, context_.settings.leaseSeconds,
                              context_.settings.workflows);
-        claimed = queue.claim(reserved);
+        claimed = queue.claim(reservation.count);
     } catch (...) {
-        context_.pool.finishClaim(index_, reserved, {});
+        context_.pool.finishClaim(index_, reservation, {});
         throw;
     }
-    return context_.pool.finishClaim(index_, reserved, std::move(claimed));
+    return context_.pool.finishClaim(index_, reservation, std::move(claimed));
 }
 
 bool SlotTask::run(pg::Connection& db, const ClaimedExecution& claimed) {

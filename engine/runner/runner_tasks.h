@@ -31,9 +31,10 @@ class SlotTask : public Poco::Task {
     void runTask() override;
 
   private:
-    // Claims the `reserved` executions that reserveClaims() counted for the
-    // idle slots; returns the one this slot runs.
-    std::optional<ClaimedExecution> claim(pg::Connection& db, int reserved);
+    // Claims the executions that `reservation` counted for the idle slots;
+    // returns the one this slot runs.
+    std::optional<ClaimedExecution> claim(pg::Connection& db,
+                                          const SlotPool::ClaimReservation& reservation);
     // Runs the execution and applies workspace retention. Returns false when
     // an error ended the run, and the connection is then not to be trusted.
     bool run(pg::Connection& db, const ClaimedExecution& claimed);

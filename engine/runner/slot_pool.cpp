@@ -31,13 +31,14 @@ SlotPool::ClaimReservation SlotPool::reserveClaims(int index) {
     return {count, wakeCount_};
 }
 
-std::optional<ClaimedExecution> SlotPool::finishClaim(int index, int reserved,
+std::optional<ClaimedExecution> SlotPool::finishClaim(int index,
+                                                      const ClaimReservation& reservation,
                                                       std::vector<ClaimedExecution> claimed) {
     std::optional<ClaimedExecution> own;
-    bool handedOff = false;
+    bool wakeIdle = false;
     {
         std::lock_guard lock(mutex_);
-        reservedClaims_ -= reserved;
+        reservedClaims_ -= reservation.count;
         for (ClaimedExecution& execution : claimed) {
             if (!own) {
                 own = std::move(execution);
@@ -45,13 +46,20 @@ std::optional<ClaimedExecution> SlotPool::finishClaim(int index, int reserved,
                 slots_[index]->stop = StopRequest::none;
             } else {
                 handedOff_.push_back(std::move(execution));
-                handedOff = true;
+                wakeIdle = true;
             }
         }
+        // Slots that waited for this reservation must look again when work
+        // arrived during the claim, because its snapshot may not contain it.
+        // They may have seen that wake-up already, so it counts once more.
+        if (wakeCount_ != reservation.wakeCount) {
+            ++wakeCount_;
+            wakeIdle = true;
+        }
     }
-    // Idle slots wake only for a hand-off. A claim that returned fewer
+    // Otherwise idle slots stay asleep: a claim that returned fewer
     // executions than reserved found the queue empty, so their claims would too.
-    if (handedOff) {
+    if (wakeIdle) {
         wakeUp_.notify_all();
     }
     return own;

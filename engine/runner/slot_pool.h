@@ -35,10 +35,10 @@ class SlotPool {
     // reservations leave fewer. The count is 0 when other slots' claims
     // already cover every idle slot, this one included.
     ClaimReservation reserveClaims(int index);
-    // Ends the claim that reserveClaims() counted: slot `index` runs the
-    // first execution of `claimed`, the rest wait for idle slots. Returns the
+    // Ends the claim that `reservation` counted: slot `index` runs the first
+    // execution of `claimed`, the rest wait for idle slots. Returns the
     // first, or nothing when the claim found none.
-    std::optional<ClaimedExecution> finishClaim(int index, int reserved,
+    std::optional<ClaimedExecution> finishClaim(int index, const ClaimReservation& reservation,
                                                 std::vector<ClaimedExecution> claimed);
     // Takes the oldest execution another slot claimed for an idle one and
     // marks slot `index` busy with it.
