@@ -200,12 +200,19 @@ AgentProcess::AgentProcess(const AgentLaunch& launch) : input_(launch.input) {
     std::vector<char*> argv = pointers(arguments);
     std::vector<char*> envp = pointers(environment);
 
-    int in[2], out[2], err[2];
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
         ::pipe2(err, O_CLOEXEC) != 0) {
-        // NOTE: pipes opened before the failing call leak here; running out of
-        // descriptors is already fatal for the runner's other work.
-        throw AgentStartError("Creating pipes for the agent failed: " + errnoText(errno));
+        int error = errno;
+        // The pipes created before the failing call are closed, so that a
+        // runner out of descriptors recovers once they are free again.
+        for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) {
+            if (fd >= 0) {
+                ::close(fd);
+            }
+        }
+        throw AgentStartError("Creating pipes for the agent failed: " + errnoText(error) +
+                              "; raise the runner's open-file limit (LimitNOFILE)");
     }
 
     ChildStart start{path.c_str(), argv.data(), envp.data(), launch.workingDirectory.c_str(),
