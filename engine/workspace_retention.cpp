@@ -96,6 +96,10 @@ bool applyRetentionAtEnd(const fs::path& workspace, const std::string& execution
     if (!days) {
         return false;
     }
+    std::error_code missing;
+    if (!fs::exists(workspace, missing)) {
+        return false;  // never created, e.g. when the workspace root is not writable
+    }
     if (*days > 0) {
         logger.information("Keeping the workspace of execution %s (%s) for %d days at %s",
                            executionId, status, *days, workspace.string());

@@ -3,7 +3,10 @@
 // integration suite clone_workspace.
 #include "syn/workspace_retention.h"
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
 #include <Poco/Logger.h>
+#include <Poco/Message.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -17,6 +20,13 @@ using syn::workspace::WorkspaceRecord;
 namespace {
 
 constexpr double kDay = 86400;
+
+// A logging channel that keeps the text of every message.
+class MessageCollector : public Poco::Channel {
+  public:
+    void log(const Poco::Message& message) override { messages.push_back(message.getText()); }
+    std::vector<std::string> messages;
+};
 
 RetentionPolicy policy(int completedDays, int failedDays) {
     RetentionPolicy policy;
@@ -53,6 +63,7 @@ class WorkspaceRetentionTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(endDeletesWhenKeptZeroDays);
     CPPUNIT_TEST(endKeepsFailedWorkspace);
     CPPUNIT_TEST(endKeepsPausedWorkspace);
+    CPPUNIT_TEST(endIgnoresMissingWorkspace);
     CPPUNIT_TEST(policyFromConfig);
     CPPUNIT_TEST_SUITE_END();
 
@@ -122,6 +133,21 @@ class WorkspaceRetentionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(!syn::workspace::applyRetentionAtEnd(workspace, "exec-0123456789ab",
                                                             "paused", policy(0, 0), logger()));
         CPPUNIT_ASSERT(fs::exists(workspace));
+    }
+
+    // A workspace that was never created is neither kept nor deleted, so the
+    // runner logs nothing about it.
+    void endIgnoresMissingWorkspace() {
+        TemporaryDirectory root;
+        Poco::AutoPtr<MessageCollector> collector(new MessageCollector);
+        Poco::Logger& collecting = Poco::Logger::get("test.retention.missing");
+        collecting.setChannel(collector);
+        for (const char* status : {"completed", "failed"}) {
+            CPPUNIT_ASSERT(!syn::workspace::applyRetentionAtEnd(root.path() / "never-created",
+                                                                "exec-0123456789ab", status,
+                                                                policy(0, 7), collecting));
+        }
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), collector->messages.size());
     }
 
     void policyFromConfig() {

@@ -32,7 +32,8 @@ struct RetentionPolicy {
 RetentionPolicy retentionPolicyFrom(const Poco::Util::AbstractConfiguration& config);
 
 // Deletes `workspace` of an execution that just ended in `status` when the
-// policy keeps it zero days. Returns true when it was deleted. A deletion
+// policy keeps it zero days, and otherwise logs that it is kept. A workspace
+// that does not exist is left alone. Returns true when it was deleted. A deletion
 // error is logged, not thrown, because the execution's result remains valid and
 // `synctl workspace prune` retries later.
 bool applyRetentionAtEnd(const std::filesystem::path& workspace, const std::string& executionId,
