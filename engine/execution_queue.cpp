@@ -151,6 +151,7 @@ const char* const kCompletePhaseSql =
     "    current_phase = case when $8 then null else e.current_phase end, "
     "    error = case when $8 then null else e.error end, "
     "    completed_at = case when $8 then now() else e.completed_at end, "
+    "    pause_requested_at = case when $8 then null else e.pause_requested_at end, "
     "    claimed_by = case when $8 then null else e.claimed_by end, "
     "    lease_token = case when $8 then null else e.lease_token end, "
     "    lease_expires_at = case when $8 then null else e.lease_expires_at end "
@@ -211,7 +212,8 @@ bool ExecutionQueue::failPhase(const Lease& lease, const std::string& phaseId,
             " and phase_id = $2)",
             {lease.executionId, phaseId});
         db_.execute(std::string("update syn.executions set status = 'failed', error = $3, "
-                                "current_phase = $2, completed_at = now(), updated_at = now(), ") +
+                                "current_phase = $2, completed_at = now(), updated_at = now(), "
+                                "pause_requested_at = null, ") +
                         kClearLease + " where id = $1",
                     {lease.executionId, phaseId, error});
         insertEvent(lease.executionId, "phase_failed", phaseId, nullptr, nullptr,
@@ -234,11 +236,11 @@ bool ExecutionQueue::cancel(const Lease& lease, const std::string& phaseId,
             "update syn.execution_phases set status = 'cancelled', completed_at = now() "
             "where execution_id = $1 and status = 'pending'",
             {lease.executionId});
-        db_.execute(
-            std::string("update syn.executions set status = 'cancelled', error = $2, "
-                        "current_phase = null, completed_at = now(), updated_at = now(), ") +
-                kClearLease + " where id = $1",
-            {lease.executionId, error});
+        db_.execute(std::string("update syn.executions set status = 'cancelled', error = $2, "
+                                "current_phase = null, completed_at = now(), updated_at = now(), "
+                                "pause_requested_at = null, ") +
+                        kClearLease + " where id = $1",
+                    {lease.executionId, error});
         insertEvent(lease.executionId, "cancelled", phaseId, "running", "cancelled",
                     detailJson({{"error", error}}));
     });
@@ -261,7 +263,7 @@ bool ExecutionQueue::complete(const Lease& lease) {
     return underLease(lease, [&] {
         db_.execute(std::string("update syn.executions set status = 'completed', "
                                 "current_phase = null, error = null, completed_at = now(), "
-                                "updated_at = now(), ") +
+                                "updated_at = now(), pause_requested_at = null, ") +
                         kClearLease + " where id = $1",
                     {lease.executionId});
         insertEvent(lease.executionId, "completed", std::nullopt, "running", "completed", "{}");

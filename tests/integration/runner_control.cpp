@@ -76,6 +76,7 @@ class RunnerControlApiTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(RunnerControlApiTest);
     CPPUNIT_TEST(cancelStopsRunningAgent);
     CPPUNIT_TEST(pauseThenResumeRunsEachPhaseOnce);
+    CPPUNIT_TEST(pauseDuringLastPhaseCompletes);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -185,6 +186,36 @@ class RunnerControlApiTest : public CppUnit::TestFixture {
         }
         CPPUNIT_ASSERT_EQUAL(
             1LL, database.scalar("select attempts from syn.executions where id = $1", {id}));
+    }
+
+    // A pause requested during the last phase finds no boundary: the
+    // execution completes and the request is cleared with it.
+    void pauseDuringLastPhaseCompletes() {
+        HttpClient client;
+        const std::string log = testRoot() + "/api-pause-last.log";
+        std::remove(log.c_str());
+        auto runner = startApiRunner("api-pause-last", {fixtureAgent("gate.sh"), log});
+        std::string id = executeApiWorkflow(client, R"({"task": "the late pause"})");
+        for (const char* phaseId : {"plan", "build"}) {
+            waitForPidFile(runner->workspace(id) + "/agent-" + phaseId + ".pid");
+            openGate(*runner, id, phaseId);
+        }
+        waitForPidFile(runner->workspace(id) + "/agent-check.pid");
+
+        HttpResponse response = postControl(client, id, "pause", "too late");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(response.body, 200, response.status);
+        TestDatabase database;
+        CPPUNIT_ASSERT_EQUAL(1LL, database.scalar("select count(*) from syn.executions where id = "
+                                                  "$1 and pause_requested_at is not null",
+                                                  {id}));
+        openGate(*runner, id, "check");
+
+        Poco::JSON::Object::Ptr status = waitForApiStatus(client, id, "completed");
+        CPPUNIT_ASSERT_EQUAL(std::string("completed"), field(status, "status"));
+        CPPUNIT_ASSERT_EQUAL(std::string("3"), field(status, "completed_phases"));
+        CPPUNIT_ASSERT_EQUAL(0LL, database.scalar("select count(*) from syn.executions where id = "
+                                                  "$1 and pause_requested_at is not null",
+                                                  {id}));
     }
 
   private:
