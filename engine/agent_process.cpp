@@ -331,6 +331,8 @@ AgentResult AgentProcess::wait(const AgentLimits& limits, const std::atomic<Stop
                 leftProcesses ? AgentResult::Ending::leftProcesses : AgentResult::Ending::exited;
         }
     }
+    result.inputBytes = input_.size();
+    result.inputAccepted = inputWritten_;
     if (result.outputTruncated) {
         result.output += "\n[syn-runner: output truncated after " +
                          std::to_string(limits.outputMaxBytes) + " bytes]\n";

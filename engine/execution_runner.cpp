@@ -253,9 +253,15 @@ ExecutionRunner::Step ExecutionRunner::runPhase(const ClaimedExecution& executio
         return finishStopped(lease, phase, result);
     }
     if (result.ending == AgentResult::Ending::timedOut) {
-        return failPhase(lease, phase, outcome,
-                         "Phase " + phase.phaseId + " timed out after " +
-                             std::to_string(phase.timeoutSeconds) + " s");
+        std::string error = "Phase " + phase.phaseId + " timed out after " +
+                            std::to_string(phase.timeoutSeconds) + " s";
+        // A prompt larger than the pipe's buffer shows whether the agent read it.
+        if (result.inputAccepted < result.inputBytes) {
+            error += "; the agent did not read its prompt from stdin (" +
+                     std::to_string(result.inputAccepted) + " of " +
+                     std::to_string(result.inputBytes) + " bytes taken)";
+        }
+        return failPhase(lease, phase, outcome, error);
     }
     if (result.ending != AgentResult::Ending::exited || result.exitCode != 0) {
         return failPhase(lease, phase, outcome,

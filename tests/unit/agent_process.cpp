@@ -1,5 +1,5 @@
-// Unit tests for starting an agent process when the runner is short of
-// file descriptors.
+// Unit tests for AgentProcess: starting when the runner is short of file
+// descriptors, and counting how much of its prompt an agent took.
 #include "syn/agent_process.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -7,6 +7,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <string>
 #include <vector>
 
 namespace {
@@ -70,6 +73,8 @@ class DescriptorShortage {
 class AgentProcessTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(AgentProcessTest);
     CPPUNIT_TEST(pipeFailureClosesEarlierPipes);
+    CPPUNIT_TEST(unreadPromptIsCounted);
+    CPPUNIT_TEST(readPromptIsCounted);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -85,6 +90,39 @@ class AgentProcessTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_THROW(syn::AgentProcess process(launch), syn::AgentStartError);
 
         CPPUNIT_ASSERT_EQUAL(2, DescriptorShortage::openable(3));
+    }
+
+    // An agent that never reads stdin leaves most of a prompt larger than
+    // the pipe's buffer (64 KiB on Linux) untaken when it times out.
+    void unreadPromptIsCounted() {
+        syn::AgentLaunch launch;
+        launch.argv = {"sleep", "30"};
+        launch.workingDirectory = "/";
+        launch.input = std::string(1 << 20, 'p');
+        syn::AgentLimits limits;
+        limits.timeout = std::chrono::seconds(1);
+        limits.killGrace = std::chrono::seconds(1);
+        std::atomic<syn::StopRequest> stop{syn::StopRequest::none};
+
+        syn::AgentProcess agent(launch);
+        syn::AgentResult result = agent.wait(limits, stop);
+        CPPUNIT_ASSERT(result.ending == syn::AgentResult::Ending::timedOut);
+        CPPUNIT_ASSERT_EQUAL(launch.input.size(), result.inputBytes);
+        CPPUNIT_ASSERT(result.inputAccepted < result.inputBytes);
+    }
+
+    void readPromptIsCounted() {
+        syn::AgentLaunch launch;
+        launch.argv = {"cat"};
+        launch.workingDirectory = "/";
+        launch.input = std::string(1 << 20, 'p');
+        std::atomic<syn::StopRequest> stop{syn::StopRequest::none};
+
+        syn::AgentProcess agent(launch);
+        syn::AgentResult result = agent.wait(syn::AgentLimits{}, stop);
+        CPPUNIT_ASSERT(result.ending == syn::AgentResult::Ending::exited);
+        CPPUNIT_ASSERT_EQUAL(launch.input.size(), result.inputAccepted);
+        CPPUNIT_ASSERT_EQUAL(launch.input.size(), result.output.size());
     }
 };
 

@@ -51,6 +51,8 @@ struct AgentResult {
     std::string output;  // stdout, capped, with a marker line when cut
     bool outputTruncated = false;
     std::string stderrTail;
+    std::size_t inputBytes = 0;     // size of AgentLaunch::input
+    std::size_t inputAccepted = 0;  // bytes of it the stdin pipe took before it closed
 };
 
 // Resolves argv[0] against PATH the way execvp would. Throws AgentStartError
