@@ -1,6 +1,9 @@
 #include "database.h"
 
 #include <Poco/Logger.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include "log_throttle.h"
 
@@ -42,6 +45,44 @@ pg::Connection& Database::connection() {
         }
     }
     return *connection_;
+}
+
+namespace {
+
+// Returns 0 at end of file, 1 when data is waiting, -1 when nothing is.
+int peekSocket(int fd) {
+    char byte;
+    ssize_t received = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (received > 0) {
+        return 1;
+    }
+    if (received == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        return 0;
+    }
+    return -1;
+}
+
+}  // namespace
+
+void Database::dropIfClosed() {
+    if (!connection_) {
+        return;
+    }
+    PGconn* handle = connection_->handle();
+    int state = peekSocket(PQsocket(handle));
+    if (state == 1) {
+        // An idle connection receives data only when the server reports
+        // something, such as the FATAL message it sends before it closes.
+        // libpq reads it, and the end of file behind it shows next.
+        if (PQconsumeInput(handle) == 0) {
+            connection_.reset();
+            return;
+        }
+        state = peekSocket(PQsocket(handle));
+    }
+    if (state == 0 || PQstatus(handle) != CONNECTION_OK) {
+        connection_.reset();
+    }
 }
 
 }  // namespace syn::fcgi

@@ -12,12 +12,12 @@
 namespace syn::fcgi {
 
 class DatabaseUnavailable : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 class Database {
-public:
+  public:
     // `statementTimeoutMs` becomes the session's statement_timeout, so that
     // a statement stuck on a lock frees its thread; 0 means no limit.
     explicit Database(std::string conninfo, long long statementTimeoutMs = 0)
@@ -30,7 +30,12 @@ public:
     // Drops the connection after a connection error so the next call reconnects.
     void reset() { connection_.reset(); }
 
-private:
+    // Drops an idle connection that the server has closed, for example by
+    // restarting. It checks the socket for end of file without blocking, so
+    // that a request that must not be retried starts on a live connection.
+    void dropIfClosed();
+
+  private:
     std::string conninfo_;
     long long statementTimeoutMs_;
     std::unique_ptr<pg::Connection> connection_;

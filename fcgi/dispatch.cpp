@@ -49,6 +49,11 @@ Response internalError(const Request& request, const char* cause) {
 }  // namespace
 
 Response dispatchRequest(Handler handler, const Request& request, Database& database) {
+    // A write gets no second attempt, so it must not start on a connection
+    // that a database restart has already closed.
+    if (!isSafeMethod(request.method)) {
+        database.dropIfClosed();
+    }
     std::string cause;
     for (int attempt = 1;; ++attempt) {
         try {

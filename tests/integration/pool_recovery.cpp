@@ -21,6 +21,7 @@ class PoolRecoveryTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(PoolRecoveryTest);
     CPPUNIT_TEST(killedWorkerIsReplaced);
     CPPUNIT_TEST(databaseOutageAnswers503);
+    CPPUNIT_TEST(restartedDatabaseTakesWritesAtOnce);
     CPPUNIT_TEST(lockedTableTimesOutWith503);
     CPPUNIT_TEST_SUITE_END();
 
@@ -110,6 +111,30 @@ class PoolRecoveryTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(workers == syn::test::poolWorkerPids());
     }
 
+    // A restart while the pool is idle closes every pool connection. Once the
+    // database is back, no write fails on one of those closed connections.
+    void restartedDatabaseTakesWritesAtOnce() {
+        constexpr int kClients = 16;
+        constexpr int kRounds = 3;
+        // Every thread of every worker opens its connection first.
+        std::vector<int> warmUp = concurrentStatuses(
+            kClients, kRounds, [] { return HttpClient().get("/workflows/it-simple").status; });
+        for (int status : warmUp) {
+            CPPUNIT_ASSERT_EQUAL(200, status);
+        }
+
+        syn::test::stopDatabase();
+        syn::test::startDatabase();
+        syn::test::TestDatabase ready;  // db-start waits, so this connects at once
+
+        std::vector<int> writes = concurrentStatuses(kClients, kRounds, [] {
+            return HttpClient().postJson("/workflows/it-simple/execute", "{}").status;
+        });
+        for (int status : writes) {
+            CPPUNIT_ASSERT_EQUAL(200, status);
+        }
+    }
+
     // With syn.executions locked, every request that reads it is cancelled by
     // fcgi.statement_timeout_ms (default 5 s) instead of holding its thread,
     // so requests that do not touch the table are still answered.
@@ -155,6 +180,28 @@ class PoolRecoveryTest : public CppUnit::TestFixture {
     }
 
   private:
+    // Runs `request` `rounds` times in each of `clients` threads at once and
+    // returns every HTTP status, or 0 for a request that threw.
+    template <typename Request>
+    static std::vector<int> concurrentStatuses(int clients, int rounds, Request request) {
+        std::vector<int> statuses(static_cast<size_t>(clients * rounds), 0);
+        std::vector<std::thread> threads;
+        for (int client = 0; client < clients; ++client) {
+            threads.emplace_back([&, client] {
+                for (int round = 0; round < rounds; ++round) {
+                    try {
+                        statuses[static_cast<size_t>(client * rounds + round)] = request();
+                    } catch (const std::exception&) {
+                    }
+                }
+            });
+        }
+        for (std::thread& thread : threads) {
+            thread.join();
+        }
+        return statuses;
+    }
+
     // Waits up to 10 s until the master has `count` workers again, none of
     // them `killed`; returns the workers it found last.
     static std::vector<pid_t> waitForWorkers(size_t count, pid_t killed) {
