@@ -52,6 +52,7 @@ void SlotTask::runTask() {
         }
         if (!db) {
             db = connect(*this, context_, name() + " connecting to the database");
+            context_.pool.setConnected(index_, db != nullptr);
             continue;
         }
 
@@ -71,6 +72,7 @@ void SlotTask::runTask() {
                 context_.logger.error("%s: claiming executions failed: %s", name(),
                                       std::string(error.what()));
                 db.reset();
+                context_.pool.setConnected(index_, false);
                 continue;
             }
         }
@@ -81,6 +83,7 @@ void SlotTask::runTask() {
 
         if (!run(*db, *claimed)) {
             db.reset();
+            context_.pool.setConnected(index_, false);
         }
         context_.pool.vacate(index_);
     }
@@ -230,23 +233,45 @@ void ListenerTask::rescue(pg::Connection& db) {
 
 HeartbeatTask::HeartbeatTask(RunnerContext& context) : Poco::Task("heartbeat"), context_(context) {}
 
+// A runner whose leases cannot be renewed must not keep working on them.
+// After a failed renewal it claims nothing until a renewal works again, and
+// when its leases would lapse before the next attempt, it stops its agents,
+// because other runners may then rescue and restart their executions.
 void HeartbeatTask::runTask() {
     std::unique_ptr<pg::Connection> db;
-    long intervalMs = context_.settings.heartbeatSeconds * 1000L;
+    auto interval = std::chrono::seconds(context_.settings.heartbeatSeconds);
+    auto leasePeriod = std::chrono::seconds(context_.settings.leaseSeconds);
+    auto renewedAt = std::chrono::steady_clock::now();
+    bool failing = false;
+    bool agentsStopped = false;
     while (!isCancelled()) {
-        if (!db) {
-            db = connect(*this, context_, "Heartbeat connecting to the database");
-            continue;
-        }
+        auto attemptedAt = std::chrono::steady_clock::now();
         try {
+            if (!db) {
+                db = std::make_unique<pg::Connection>(context_.databaseUrl);
+            }
             renew(*db);
+            renewedAt = attemptedAt;
+            if (failing) {
+                failing = false;
+                agentsStopped = false;
+                context_.pool.allowClaims(true);
+                context_.logger.information("Leases are renewed again; claiming resumes");
+            }
         } catch (const pg::Error& error) {
-            context_.logger.error("Renewing leases failed: %s; reconnecting",
+            context_.logger.error("Renewing leases failed: %s; claiming nothing until it works",
                                   std::string(error.what()));
             db.reset();
-            continue;
+            failing = true;
+            context_.pool.allowClaims(false);
+            if (!agentsStopped && attemptedAt - renewedAt + interval >= leasePeriod) {
+                agentsStopped = true;
+                context_.pool.requestStopAll(StopRequest::leaseLost);
+                context_.logger.warning(
+                    "Leases lapse before the next renewal attempt; stopping every agent");
+            }
         }
-        sleep(intervalMs);
+        sleep(std::chrono::milliseconds(interval).count());
     }
 }
 

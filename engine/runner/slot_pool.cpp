@@ -16,15 +16,29 @@ void SlotPool::vacate(int index) {
     slots_[index]->stop = StopRequest::none;
 }
 
+void SlotPool::setConnected(int index, bool connected) {
+    std::lock_guard lock(mutex_);
+    slots_[index]->connected = connected;
+}
+
+void SlotPool::allowClaims(bool allowed) {
+    std::lock_guard lock(mutex_);
+    claimsAllowed_ = allowed;
+}
+
 SlotPool::ClaimReservation SlotPool::reserveClaims(int index) {
     std::lock_guard lock(mutex_);
+    if (!claimsAllowed_) {
+        return {0, wakeCount_};
+    }
     int idle = 0;
     for (const auto& slot : slots_) {
-        if (!slot->lease) {
+        if (!slot->lease && slot->connected) {
             ++idle;
         }
     }
-    // The caller is idle, so `idle` counts it. A slot running an execution never claims.
+    // The caller is idle and connected, so `idle` counts it. A slot running an
+    // execution never claims.
     int claimable = slots_[index]->lease ? 0 : idle - static_cast<int>(handedOff_.size());
     int count = std::max(claimable - reservedClaims_, 0);
     reservedClaims_ += count;
@@ -67,7 +81,7 @@ std::optional<ClaimedExecution> SlotPool::finishClaim(int index,
 
 std::optional<ClaimedExecution> SlotPool::takeHandedOff(int index) {
     std::lock_guard lock(mutex_);
-    if (handedOff_.empty()) {
+    if (handedOff_.empty() || !claimsAllowed_) {
         return std::nullopt;
     }
     ClaimedExecution execution = std::move(handedOff_.front());

@@ -23,6 +23,12 @@ class SlotPool {
     int size() const { return static_cast<int>(slots_.size()); }
 
     void vacate(int index);
+    // Records whether slot `index` has a database connection. Only connected
+    // idle slots count when a slot claims work for the idle ones.
+    void setConnected(int index, bool connected);
+    // Allows or forbids new claims. The heartbeat forbids them while it cannot
+    // renew leases, because an execution claimed then would lose its lease.
+    void allowClaims(bool allowed);
     const std::atomic<StopRequest>& stopRequest(int index) const { return slots_[index]->stop; }
 
     // The claims one slot may make now, and the wake-up count at that moment.
@@ -31,9 +37,10 @@ class SlotPool {
         unsigned long long wakeCount = 0;
     };
     // Reserves the claims slot `index` makes for itself and for the other
-    // idle slots. Busy slots, handed-off executions and other slots'
-    // reservations leave fewer. The count is 0 when other slots' claims
-    // already cover every idle slot, this one included.
+    // idle slots. Busy or unconnected slots, handed-off executions and other
+    // slots' reservations leave fewer. The count is 0 when other slots' claims
+    // already cover every idle slot, this one included, and while claims are
+    // not allowed.
     ClaimReservation reserveClaims(int index);
     // Ends the claim that `reservation` counted: slot `index` runs the first
     // execution of `claimed`, the rest wait for idle slots. Returns the
@@ -41,7 +48,7 @@ class SlotPool {
     std::optional<ClaimedExecution> finishClaim(int index, const ClaimReservation& reservation,
                                                 std::vector<ClaimedExecution> claimed);
     // Takes the oldest execution another slot claimed for an idle one and
-    // marks slot `index` busy with it.
+    // marks slot `index` busy with it. Takes none while claims are not allowed.
     std::optional<ClaimedExecution> takeHandedOff(int index);
 
     // Leases of the executions that slots run and of those handed off but
@@ -72,6 +79,7 @@ class SlotPool {
     struct Slot {
         std::optional<Lease> lease;
         std::atomic<StopRequest> stop{StopRequest::none};
+        bool connected = false;
     };
 
     mutable std::mutex mutex_;
@@ -81,6 +89,7 @@ class SlotPool {
     // Claimed for idle slots, oldest first; never more than the idle slots.
     std::deque<ClaimedExecution> handedOff_;
     int reservedClaims_ = 0;
+    bool claimsAllowed_ = true;
     std::atomic<bool> stopping_{false};
 };
 

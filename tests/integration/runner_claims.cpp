@@ -43,9 +43,15 @@ class RunnerClaimsTest : public CppUnit::TestFixture {
         syn::pg::Connection db(runnerDatabaseUrl());
         const std::string log = testRoot() + "/batch-claim.log";
         std::remove(log.c_str());
-        queueExecutions(db, 60);
-
         RunnerProcess runner("batch", {fixtureAgent("log_append.sh"), log}, {"runner.slots=4"});
+        // Slots claim only for idle slots with a database connection, so the
+        // work arrives once the listener, the heartbeat and all four slots
+        // are connected.
+        waitForValue(db,
+                     "select count(*) from pg_stat_activity where datname = current_database() "
+                     "and backend_type = 'client backend' and pid <> pg_backend_pid()",
+                     {}, "6", std::chrono::seconds(10));
+        queueExecutions(db, 60);
         std::string completed =
             waitForValue(db, "select count(*) from syn.executions where status = 'completed'", {},
                          "60", std::chrono::seconds(60));
