@@ -91,7 +91,7 @@ ExecutionRunner::ExecutionRunner(ExecutionQueue& queue, const RunnerSettings& se
 void ExecutionRunner::run(const ClaimedExecution& execution, const std::atomic<StopRequest>& stop,
                           const std::atomic<bool>& stopping) {
     const Lease& lease = execution.lease;
-    logger_.information("Claimed execution %s of workflow %s (attempt %d)", lease.executionId,
+    logger_.information("Running execution %s of workflow %s (attempt %d)", lease.executionId,
                         execution.workflowId, execution.attempts);
 
     const std::vector<PhaseRecord>& phases = execution.phases;

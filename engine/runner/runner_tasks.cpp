@@ -103,6 +103,11 @@ std::optional<ClaimedExecution> SlotTask::claim(pg::Connection& db,
         context_.pool.finishClaim(index_, reservation, {});
         throw;
     }
+    for (const ClaimedExecution& execution : claimed) {
+        context_.logger.information("%s claimed execution %s of workflow %s (attempt %d)", name(),
+                                    execution.lease.executionId, execution.workflowId,
+                                    execution.attempts);
+    }
     return context_.pool.finishClaim(index_, reservation, std::move(claimed));
 }
 
