@@ -33,6 +33,7 @@ class RunnerRecoveryTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(rescuedExecutionWaitsPending);
     CPPUNIT_TEST(releaseKeepsAttemptsForRescues);
     CPPUNIT_TEST(threeRunnersShareQueue);
+    CPPUNIT_TEST(heartbeatOutageStopsClaims);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -200,6 +201,70 @@ class RunnerRecoveryTest : public CppUnit::TestFixture {
                              queryText(db,
                                        "select count(distinct actor) from syn.execution_events "
                                        "where event = 'claimed'"));
+    }
+
+    // A runner whose heartbeat cannot reach the database stops its agent
+    // before the lease lapses and claims nothing, even when its slot is idle
+    // and work is queued. Once the heartbeat connects again, it claims.
+    void heartbeatOutageStopsClaims() {
+        syn::pg::Connection admin(runnerDatabaseUrl());
+        admin.execute(
+            "do $$ begin create role syn_test_heartbeat login in role syn_runner; "
+            "exception when duplicate_object then null; end $$");
+        admin.execute("alter role syn_test_heartbeat connection limit -1");
+        const std::string first = hostUniqueId(40);
+        insertExecution(admin, first, {{"work", "Work", 60}});
+
+        RunnerProcess runner(
+            "heartbeat-outage", {fixtureAgent("sleep.sh"), "30"},
+            {"runner.slots=1", "runner.lease_seconds=4", "runner.heartbeat_seconds=1"},
+            runnerDatabaseUrl() + " user=syn_test_heartbeat");
+        pid_t agent = waitForPidFile(runner.workspace(first) + "/agent-work.pid");
+        std::string heartbeat = waitForHeartbeatBackend(admin);
+
+        // No new connection of the role is allowed once the heartbeat's ends.
+        std::string connections = queryText(
+            admin, "select count(*) from pg_stat_activity where usename = 'syn_test_heartbeat'");
+        admin.execute("alter role syn_test_heartbeat connection limit " +
+                      std::to_string(std::stoi(connections) - 1));
+        admin.execute("select pg_terminate_backend($1::int)", {heartbeat});
+        const std::string second = hostUniqueId(41);
+        insertExecution(admin, second, {{"work", "Work", 60}});
+
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (processAlive(agent) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        CPPUNIT_ASSERT(!processAlive(agent));
+        // The slot is idle now and both executions are pending or about to be.
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        const std::string claims =
+            "select count(*) from syn.execution_events where event = 'claimed'";
+        CPPUNIT_ASSERT_EQUAL(std::string("1"), queryText(admin, claims));
+        CPPUNIT_ASSERT(runner.log().find("Leases lapse before the next renewal attempt") !=
+                       std::string::npos);
+
+        admin.execute("alter role syn_test_heartbeat connection limit -1");
+        CPPUNIT_ASSERT_EQUAL(std::string("2"),
+                             waitForValue(admin, claims, {}, "2", std::chrono::seconds(15)));
+    }
+
+  private:
+    // Returns the pid of the backend whose last statement renewed leases,
+    // waiting up to 10 s for the heartbeat to run it.
+    static std::string waitForHeartbeatBackend(syn::pg::Connection& db) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < deadline) {
+            std::string pid = queryText(
+                db,
+                "select coalesce(min(pid), 0) from pg_stat_activity "
+                "where usename = 'syn_test_heartbeat' and query like '%as held(id, token)%'");
+            if (pid != "0") {
+                return pid;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        throw std::runtime_error("no backend of syn_test_heartbeat renewed leases within 10 s");
     }
 };
 
