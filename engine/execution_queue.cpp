@@ -101,9 +101,10 @@ namespace {
 // in one statement. `held` tests the status outside its WHERE clause so that
 // PostgreSQL looks the row up by primary key: with `status = 'running'` there,
 // it chose executions_active_idx and read every queued execution while its
-// statistics still counted the queue as empty. `held` locks the execution row, so this statement
-// sees a cancel or pause committed before it. A request committed later waits for the lock and then
-// reaches the slot through the listener.
+// statistics still counted the queue as empty. `held` locks the execution
+// row, so this statement reads every cancel or pause committed before it. A
+// request committed later waits for the lock and then reaches the slot
+// through the listener.
 //
 // The statement commits without waiting for the WAL flush. Only a crash of
 // PostgreSQL or its host can lose it, and that also ends the slot's

@@ -67,9 +67,9 @@ class SlotPool {
     // Wakes idle slots so that they try to claim work now.
     void wake();
     // Waits until a hand-off, the timeout, or a wake() after the one that
-    // made the wake-up count `seen`; returns at once when stopping. Passing
-    // the count from before a claim keeps a wake() during the claim from
-    // being lost.
+    // made the wake-up count `seen`, and returns at once when stopping.
+    // Passing the count from before a claim keeps a wake() during the claim
+    // from being lost.
     void waitForWork(std::chrono::milliseconds timeout, unsigned long long seen);
     // Called when the runner begins to shut down: no slot claims again.
     void beginStopping();
@@ -86,7 +86,8 @@ class SlotPool {
     std::condition_variable wakeUp_;
     unsigned long long wakeCount_ = 0;
     std::vector<std::unique_ptr<Slot>> slots_;
-    // Claimed for idle slots, oldest first; never more than the idle slots.
+    // Executions claimed for idle slots, oldest first, never more than there
+    // are idle slots.
     std::deque<ClaimedExecution> handedOff_;
     int reservedClaims_ = 0;
     bool claimsAllowed_ = true;

@@ -18,7 +18,7 @@ std::string executionId(int number) {
 }
 
 // Inserts `count` one-phase executions in one transaction, so that a runner
-// sees them all at once.
+// finds them all in its first claim.
 void queueExecutions(syn::pg::Connection& db, int count) {
     db.execute("begin");
     for (int i = 0; i < count; ++i) {
