@@ -122,10 +122,14 @@ void ExecutionRunner::run(const ClaimedExecution& execution, const std::atomic<S
             return;
         }
         known = {true, false, false, ""};
-        // Before the first phase: hydrate the workspace.
-        if (repositoryEnvironment_.empty() &&
-            hydrateWorkspace(execution, phase, workspace.string(), context) == Step::finished) {
-            return;
+        // Before the first phase: hydrate the workspace. A clone may take
+        // minutes, so shutdown is checked again once it is done.
+        if (repositoryEnvironment_.empty()) {
+            if (hydrateWorkspace(execution, phase, workspace.string(), context, stop) ==
+                    Step::finished ||
+                checkBoundary(lease, phase, stop, stopping, known) == Step::finished) {
+                return;
+            }
         }
         bool last = &phase == &phases.back();
         if (runPhase(execution, phase, last, context, workspace.string(), stop) == Step::finished) {
@@ -336,11 +340,13 @@ ExecutionRunner::Step ExecutionRunner::failPhase(const Lease& lease, const Phase
 
 // Clones the execution's repositories and writes the workspace's context
 // files. A failed clone fails the execution at its first pending phase,
-// which never starts.
+// which never starts. A stop request kills the running clone and ends the
+// execution as a stop during a phase does.
 ExecutionRunner::Step ExecutionRunner::hydrateWorkspace(const ClaimedExecution& execution,
                                                         const PhaseRecord& firstPhase,
                                                         const std::string& directory,
-                                                        PromptContext& context) {
+                                                        PromptContext& context,
+                                                        const std::atomic<StopRequest>& stop) {
     const Lease& lease = execution.lease;
     workspace::HydratedWorkspace hydrated;
     try {
@@ -354,15 +360,51 @@ ExecutionRunner::Step ExecutionRunner::hydrateWorkspace(const ClaimedExecution& 
         sources.workflowRepositoryRef = execution.workflowRepositoryRef;
         sources.inputs = workspace::parseInputs(execution.inputsJson, lease.executionId);
         workspace::WorkspaceHydrator hydrator(workspace::RepositoryCloner(settings_.git), logger_);
-        hydrated = hydrator.hydrate(sources, directory);
+        hydrated = hydrator.hydrate(sources, directory, &stop);
     } catch (const workspace::HydrationError& error) {
         return failPhase(lease, firstPhase, {}, error.what());
+    } catch (const workspace::CloneStopped& stopped) {
+        return finishStoppedClone(lease, firstPhase, stopped);
     }
     if (!hydrated.repositories.empty()) {
         context.repoUrl = hydrated.repoUrl();
     }
     repositoryEnvironment_ = hydrated.agentEnvironment();
     return Step::next;
+}
+
+ExecutionRunner::Step ExecutionRunner::finishStoppedClone(const Lease& lease,
+                                                          const PhaseRecord& firstPhase,
+                                                          const workspace::CloneStopped& stopped) {
+    const std::string repository = stopped.slug().text();
+    if (stopped.request() == StopRequest::leaseLost) {
+        logLostLease(lease, "cloning " + repository);
+        return Step::finished;
+    }
+    if (stopped.request() == StopRequest::shutdown) {
+        if (queue_.release(lease, "runner shutting down")) {
+            endedStatus_ = "pending";
+            logger_.warning("Released execution %s: cloning %s was stopped by runner shutdown",
+                            lease.executionId, repository);
+        } else {
+            logLostLease(lease, "releasing after cloning " + repository);
+        }
+        return Step::finished;
+    }
+
+    ControlRequests control = queue_.readControl(lease);
+    std::string error = "Cancelled by request while cloning " + repository;
+    if (!control.reason.empty()) {
+        error += ": " + control.reason;
+    }
+    if (queue_.cancel(lease, firstPhase.phaseId, {}, error)) {
+        endedStatus_ = "cancelled";
+        logger_.information("Execution %s cancelled while cloning %s; git stopped",
+                            lease.executionId, repository);
+    } else {
+        logLostLease(lease, "cancelling while cloning " + repository);
+    }
+    return Step::finished;
 }
 
 void ExecutionRunner::logLostLease(const Lease& lease, const std::string& during) {

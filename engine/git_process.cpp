@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string_view>
 #include <system_error>
@@ -104,11 +105,31 @@ class SpawnSetup {
     posix_spawnattr_t attributes_;
 };
 
-int millisecondsUntil(std::chrono::steady_clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    return left.count() < 0 ? 0 : static_cast<int>(std::min<long long>(left.count(), 1000));
-}
+// The two reasons to kill git before it ends: its deadline and a stop request.
+class Interruption {
+  public:
+    Interruption(std::chrono::steady_clock::time_point deadline,
+                 const std::atomic<StopRequest>* stop)
+        : deadline_(deadline), stop_(stop) {}
+
+    StopRequest stopRequest() const { return stop_ == nullptr ? StopRequest::none : stop_->load(); }
+    bool due() const {
+        return stopRequest() != StopRequest::none || std::chrono::steady_clock::now() >= deadline_;
+    }
+    // Returns how long one poll may block: until the deadline, but no longer
+    // than the interval at which the stop request is read.
+    int pollTimeoutMilliseconds() const {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline_ - std::chrono::steady_clock::now());
+        return static_cast<int>(std::clamp<long long>(left.count(), 0, kStopPollMilliseconds));
+    }
+
+  private:
+    static constexpr long long kStopPollMilliseconds = 50;
+
+    std::chrono::steady_clock::time_point deadline_;
+    const std::atomic<StopRequest>* stop_;
+};
 
 void appendTail(std::string& output, const char* data, size_t size) {
     output.append(data, size);
@@ -117,13 +138,13 @@ void appendTail(std::string& output, const char* data, size_t size) {
     }
 }
 
-// Reads git's output until end of file or the deadline. Returns false on timeout.
-bool readOutput(int descriptor, std::string& output,
-                std::chrono::steady_clock::time_point deadline) {
+// Reads git's output until end of file. Returns false when the interruption
+// came first.
+bool readOutput(int descriptor, std::string& output, const Interruption& interruption) {
     char buffer[4096];
-    while (std::chrono::steady_clock::now() < deadline) {
+    while (!interruption.due()) {
         pollfd entry{descriptor, POLLIN, 0};
-        int ready = poll(&entry, 1, millisecondsUntil(deadline));
+        int ready = poll(&entry, 1, interruption.pollTimeoutMilliseconds());
         if (ready < 0 && errno != EINTR) {
             throw std::system_error(errno, std::generic_category(), "poll on git output");
         }
@@ -144,8 +165,8 @@ bool readOutput(int descriptor, std::string& output,
     return false;
 }
 
-// Waits for git to exit until the deadline. Returns false on timeout.
-bool waitForExit(pid_t pid, int& status, std::chrono::steady_clock::time_point deadline) {
+// Waits for git to exit. Returns false when the interruption came first.
+bool waitForExit(pid_t pid, int& status, const Interruption& interruption) {
     while (true) {
         pid_t done = waitpid(pid, &status, WNOHANG);
         if (done == pid) {
@@ -154,7 +175,7 @@ bool waitForExit(pid_t pid, int& status, std::chrono::steady_clock::time_point d
         if (done < 0 && errno != EINTR) {
             throw std::system_error(errno, std::generic_category(), "waitpid for git");
         }
-        if (std::chrono::steady_clock::now() >= deadline) {
+        if (interruption.due()) {
             return false;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -165,7 +186,15 @@ bool waitForExit(pid_t pid, int& status, std::chrono::steady_clock::time_point d
 
 GitResult runGit(const std::vector<std::string>& arguments,
                  const std::vector<std::string>& extraEnvironment,
-                 std::chrono::steady_clock::time_point deadline) {
+                 std::chrono::steady_clock::time_point deadline,
+                 const std::atomic<StopRequest>* stop) {
+    GitResult result;
+    const Interruption interruption(deadline, stop);
+    result.stoppedBy = interruption.stopRequest();
+    if (result.stoppedBy != StopRequest::none) {
+        return result;
+    }
+
     std::vector<std::string> argv{"git"};
     argv.insert(argv.end(), arguments.begin(), arguments.end());
     std::vector<std::string> environment = buildEnvironment(extraEnvironment);
@@ -189,12 +218,11 @@ GitResult runGit(const std::vector<std::string>& arguments,
         throw std::system_error(spawnError, std::generic_category(), "starting git");
     }
 
-    GitResult result;
     int status = 0;
     bool finished = false;
     try {
-        finished =
-            readOutput(pipeEnds[0], result.output, deadline) && waitForExit(pid, status, deadline);
+        finished = readOutput(pipeEnds[0], result.output, interruption) &&
+                   waitForExit(pid, status, interruption);
     } catch (...) {
         kill(-pid, SIGKILL);
         waitpid(pid, &status, 0);
@@ -206,7 +234,9 @@ GitResult runGit(const std::vector<std::string>& arguments,
     if (!finished) {
         kill(-pid, SIGKILL);
         waitpid(pid, &status, 0);
-        result.timedOut = true;
+        // A stop request that came with the deadline counts as the reason.
+        result.stoppedBy = interruption.stopRequest();
+        result.timedOut = result.stoppedBy == StopRequest::none;
         return result;
     }
     result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

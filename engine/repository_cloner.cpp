@@ -23,6 +23,11 @@ class GitStepFailed : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// A git step that a stop request killed; clone() turns it into CloneStopped.
+struct GitStepStopped {
+    StopRequest request;
+};
+
 std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
     if (from.empty()) {
         return text;
@@ -104,6 +109,11 @@ void removeStalePartials(const fs::path& target) {
 
 }  // namespace
 
+CloneStopped::CloneStopped(const RepositorySlug& slug, StopRequest request)
+    : std::runtime_error("Cloning " + slug.text() + " was stopped"),
+      slug_(slug),
+      request_(request) {}
+
 bool isValidSlugPart(const std::string& part) {
     static const std::regex kPart("^[A-Za-z0-9._-]+$");
     return part != "." && part != ".." && std::regex_match(part, kPart);
@@ -170,8 +180,11 @@ std::string RepositoryCloner::scrubSecrets(std::string text) const {
 }
 
 void RepositoryCloner::runStep(const std::vector<std::string>& arguments, const std::string& url,
-                               std::chrono::steady_clock::time_point deadline) const {
-    GitResult result = runGit(arguments, credentialEnvironment(url), deadline);
+                               const StepLimits& limits) const {
+    GitResult result = runGit(arguments, credentialEnvironment(url), limits.deadline, limits.stop);
+    if (result.stoppedBy != StopRequest::none) {
+        throw GitStepStopped{result.stoppedBy};
+    }
     if (result.timedOut) {
         throw GitStepFailed("git timed out after " + std::to_string(settings_.timeout.count()) +
                             " seconds (git.timeout_seconds)");
@@ -187,25 +200,24 @@ void RepositoryCloner::runStep(const std::vector<std::string>& arguments, const 
 }
 
 void RepositoryCloner::fetchInto(const std::string& url, const std::optional<std::string>& ref,
-                                 const fs::path& directory,
-                                 std::chrono::steady_clock::time_point deadline) const {
+                                 const fs::path& directory, const StepLimits& limits) const {
     const std::string path = directory.string();
     const std::string depth = std::to_string(settings_.depth);
 
     if (ref && isFullCommitId(*ref) && settings_.depth > 0) {
         // A shallow clone cannot reach an arbitrary commit, so fetch that one
         // commit by id into an empty repository.
-        runStep({"init", "-q", "--", path}, url, deadline);
-        runStep({"-C", path, "remote", "add", "origin", url}, url, deadline);
-        runStep({"-C", path, "fetch", "-q", "--depth", depth, "origin", *ref}, url, deadline);
-        runStep({"-C", path, "checkout", "-q", "--detach", "FETCH_HEAD"}, url, deadline);
+        runStep({"init", "-q", "--", path}, url, limits);
+        runStep({"-C", path, "remote", "add", "origin", url}, url, limits);
+        runStep({"-C", path, "fetch", "-q", "--depth", depth, "origin", *ref}, url, limits);
+        runStep({"-C", path, "checkout", "-q", "--detach", "FETCH_HEAD"}, url, limits);
         return;
     }
     if (ref && looksLikeCommitId(*ref)) {
         // NOTE: an abbreviated commit id can only be resolved in the full
         // history, so git.depth does not apply to it.
-        runStep({"clone", "-q", "--no-checkout", "--", url, path}, url, deadline);
-        runStep({"-C", path, "checkout", "-q", "--detach", *ref}, url, deadline);
+        runStep({"clone", "-q", "--no-checkout", "--", url, path}, url, limits);
+        runStep({"-C", path, "checkout", "-q", "--detach", *ref}, url, limits);
         return;
     }
 
@@ -217,11 +229,11 @@ void RepositoryCloner::fetchInto(const std::string& url, const std::optional<std
         arguments.insert(arguments.end(), {"--branch", *ref});
     }
     arguments.insert(arguments.end(), {"--", url, path});
-    runStep(arguments, url, deadline);
+    runStep(arguments, url, limits);
 }
 
 void RepositoryCloner::clone(const RepositorySlug& slug, const std::optional<std::string>& ref,
-                             const fs::path& target) const {
+                             const fs::path& target, const std::atomic<StopRequest>* stop) const {
     if (!isValidSlugPart(slug.owner) || !isValidSlugPart(slug.name)) {
         throw CloneError("Cloning " + slug.text() +
                          " failed: owner and name must match [A-Za-z0-9._-]+ and must not be "
@@ -237,10 +249,14 @@ void RepositoryCloner::clone(const RepositorySlug& slug, const std::optional<std
     const fs::path partial =
         target.parent_path() / ("." + target.filename().string() + ".partial-" + randomSuffix());
     const std::string url = cloneUrl(slug);
-    const auto deadline = std::chrono::steady_clock::now() + settings_.timeout;
+    const StepLimits limits{std::chrono::steady_clock::now() + settings_.timeout, stop};
 
     try {
-        fetchInto(url, ref, partial, deadline);
+        fetchInto(url, ref, partial, limits);
+    } catch (const GitStepStopped& stopped) {
+        std::error_code ignored;
+        fs::remove_all(partial, ignored);
+        throw CloneStopped(slug, stopped.request);
     } catch (const GitStepFailed& failure) {
         std::error_code ignored;
         fs::remove_all(partial, ignored);

@@ -39,6 +39,20 @@ std::vector<std::string> chooseEntries(const RepositorySources& sources) {
     return {url};
 }
 
+const char* describeStopRequest(StopRequest request) {
+    switch (request) {
+        case StopRequest::cancel:
+            return "a cancel request";
+        case StopRequest::shutdown:
+            return "runner shutdown";
+        case StopRequest::leaseLost:
+            return "the lost lease";
+        case StopRequest::none:
+            break;
+    }
+    return "no request";
+}
+
 }  // namespace
 
 std::string HydratedWorkspace::repoUrl() const {
@@ -163,7 +177,8 @@ WorkspaceHydrator::WorkspaceHydrator(RepositoryCloner cloner, Poco::Logger& logg
     : cloner_(std::move(cloner)), logger_(logger) {}
 
 HydratedWorkspace WorkspaceHydrator::hydrate(const RepositorySources& sources,
-                                             const fs::path& workspace) const {
+                                             const fs::path& workspace,
+                                             const std::atomic<StopRequest>* stop) const {
     HydratedWorkspace hydrated;
     const fs::path root = fs::absolute(workspace);
     for (const PlannedRepository& planned : planRepositories(sources)) {
@@ -176,7 +191,14 @@ HydratedWorkspace WorkspaceHydrator::hydrate(const RepositorySources& sources,
             logger_.information("Execution %s: cloning %s into %s", sources.executionId,
                                 planned.slug.text(), repository.path.string());
             try {
-                cloner_.clone(planned.slug, sources.workflowRepositoryRef, repository.path);
+                cloner_.clone(planned.slug, sources.workflowRepositoryRef, repository.path, stop);
+            } catch (const CloneStopped& stopped) {
+                logger_.information(
+                    "Execution %s: cloning %s was stopped by %s; git was killed "
+                    "and the partial clone deleted",
+                    sources.executionId, planned.slug.text(),
+                    std::string(describeStopRequest(stopped.request())));
+                throw;
             } catch (const CloneError& error) {
                 logger_.error("Execution %s: %s", sources.executionId, std::string(error.what()));
                 throw HydrationError(error.what());

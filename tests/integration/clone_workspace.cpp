@@ -1,16 +1,15 @@
 // Integration tests of syn-runner cloning an execution's repositories before
 // its first phase, against bare repositories built at test time and reached
 // through file:// URLs, and of the workspace retention after the run.
-#include <arpa/inet.h>
 #include <cppunit/extensions/HelperMacros.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include "../fixtures/bare_repository.h"
+#include "../fixtures/silent_server.h"
 #include "runner_harness.h"
 
 using namespace syn::test::runner;
 using syn::testing::BareRepository;
+using syn::testing::SilentServer;
 using syn::testing::TemporaryDirectory;
 
 namespace fs = std::filesystem;
@@ -44,31 +43,6 @@ void insertWithRepos(syn::pg::Connection& db, const std::string& executionId,
     db.execute("select pg_notify('syn_execution_queued', $1)", {executionId});
     db.execute("commit");
 }
-
-// A loopback listener that never responds, so a git:// clone against it hangs.
-class SilentServer {
-  public:
-    SilentServer() {
-        socket_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (::bind(socket_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-            ::listen(socket_, 8) != 0 ||
-            ::getsockname(socket_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-            throw std::runtime_error("starting the silent loopback server failed");
-        }
-        port_ = ntohs(address.sin_port);
-    }
-    ~SilentServer() { ::close(socket_); }
-
-    int port() const { return port_; }
-
-  private:
-    int socket_ = -1;
-    int port_ = 0;
-};
 
 }  // namespace
 
@@ -175,8 +149,7 @@ class CloneWorkspaceTest : public CppUnit::TestFixture {
         SilentServer server;
         syn::pg::Connection db(runnerDatabaseUrl());
         std::vector<std::string> settings = keepSettings();
-        settings.push_back("git.url_template=git://127.0.0.1:" + std::to_string(server.port()) +
-                           "/{owner}/{name}.git");
+        settings.push_back("git.url_template=" + server.urlTemplate());
         settings.push_back("git.timeout_seconds=1");
         RunnerProcess runner("clone-hang", {fixtureAgent("print_repos.sh")}, settings);
         const std::string id = "exec-00000000c004";

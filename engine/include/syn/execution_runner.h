@@ -48,7 +48,10 @@ class ExecutionRunner {
                    const std::string& error);
     void logLostLease(const Lease& lease, const std::string& during);
     Step hydrateWorkspace(const ClaimedExecution& execution, const PhaseRecord& firstPhase,
-                          const std::string& directory, PromptContext& context);
+                          const std::string& directory, PromptContext& context,
+                          const std::atomic<StopRequest>& stop);
+    Step finishStoppedClone(const Lease& lease, const PhaseRecord& firstPhase,
+                            const workspace::CloneStopped& stopped);
     std::vector<std::string> agentArgv(const PhaseRecord& phase, const std::string& workspace);
 
     ExecutionQueue& queue_;

@@ -1,16 +1,20 @@
 // Clones one repository into a workspace with git: shallow when configured,
-// at a branch, tag or commit, with a deadline, and with the HTTPS token
-// handed to git through its environment only.
+// at a branch, tag or commit, with a deadline, with a stop request that
+// interrupts it, and with the HTTPS token handed to git through its
+// environment only.
 #pragma once
 
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "syn/agent_process.h"
 
 namespace syn::workspace {
 
@@ -31,6 +35,20 @@ bool isValidSlugPart(const std::string& part);
 class CloneError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
+};
+
+// A clone that a stop request interrupted; its partial clone is already
+// deleted. what() is "Cloning acme/widgets was stopped".
+class CloneStopped : public std::runtime_error {
+  public:
+    CloneStopped(const RepositorySlug& slug, StopRequest request);
+
+    const RepositorySlug& slug() const { return slug_; }
+    StopRequest request() const { return request_; }
+
+  private:
+    RepositorySlug slug_;
+    StopRequest request_;
 };
 
 struct GitSettings {
@@ -62,19 +80,27 @@ class RepositoryCloner {
     // into a hidden sibling directory that is renamed to `target` only when
     // every step succeeded, so an existing `target` is always a complete
     // clone. Throws CloneError with git's reason, the token removed, after
-    // deleting the partial clone.
+    // deleting the partial clone. When `stop` is given and becomes anything
+    // but none, git's process group is killed within about 50 ms and
+    // CloneStopped is thrown after deleting the partial clone.
     void clone(const RepositorySlug& slug, const std::optional<std::string>& ref,
-               const std::filesystem::path& target) const;
+               const std::filesystem::path& target,
+               const std::atomic<StopRequest>* stop = nullptr) const;
 
     // Replaces the token and its encoded header form in `text` with "***".
     std::string scrubSecrets(std::string text) const;
 
   private:
+    // When a step must end: the clone's deadline and the caller's stop request.
+    struct StepLimits {
+        std::chrono::steady_clock::time_point deadline;
+        const std::atomic<StopRequest>* stop = nullptr;
+    };
+
     void fetchInto(const std::string& url, const std::optional<std::string>& ref,
-                   const std::filesystem::path& directory,
-                   std::chrono::steady_clock::time_point deadline) const;
+                   const std::filesystem::path& directory, const StepLimits& limits) const;
     void runStep(const std::vector<std::string>& arguments, const std::string& url,
-                 std::chrono::steady_clock::time_point deadline) const;
+                 const StepLimits& limits) const;
     std::string authorizationHeader() const;
 
     GitSettings settings_;

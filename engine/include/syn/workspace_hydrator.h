@@ -5,6 +5,7 @@
 
 #include <Poco/Logger.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -90,11 +91,13 @@ class WorkspaceHydrator {
 
     // Clones every planned repository that `workspace`/repos does not hold
     // yet, then writes the context files. Throws HydrationError, with the
-    // CloneError sentence for a failed clone, when any step fails.
-    // NOTE: a cancel or shutdown request does not interrupt a running clone;
-    // it takes effect once the clone ends or reaches git.timeout_seconds.
+    // CloneError sentence for a failed clone, when any step fails. When
+    // `stop` is given and becomes anything but none, the running clone is
+    // killed and deleted and CloneStopped is thrown, naming the repository
+    // and the request; clones completed before it stay for a later attempt.
     HydratedWorkspace hydrate(const RepositorySources& sources,
-                              const std::filesystem::path& workspace) const;
+                              const std::filesystem::path& workspace,
+                              const std::atomic<StopRequest>* stop = nullptr) const;
 
   private:
     RepositoryCloner cloner_;
