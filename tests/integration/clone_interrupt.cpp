@@ -2,7 +2,7 @@
 // first phase: a cancel sent through nginx and the pool (CloneInterruptApiTest),
 // and SIGTERM and a lost lease, which need no HTTP and use the runner tests'
 // own database (CloneInterruptTest). Each clone waits on a loopback listener
-// that never answers, with git.timeout_seconds far beyond the tests' limits,
+// that never responds, with git.timeout_seconds far beyond the tests' limits,
 // so only the stop request can end it in time.
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -50,7 +50,7 @@ std::vector<pid_t> gitProcessesUnder(const std::string& root) {
     return pids;
 }
 
-// Waits up to 10 s for a git process to work under `root`; returns its pid, 0 when none did.
+// Waits up to 10 s for a git process to work under `root`. Returns its pid, or 0 when none did.
 pid_t waitForGitUnder(const std::string& root) {
     for (int i = 0; i < 200; ++i) {
         std::vector<pid_t> pids = gitProcessesUnder(root);
@@ -62,7 +62,7 @@ pid_t waitForGitUnder(const std::string& root) {
     return 0;
 }
 
-// Waits up to `limit` for every git process under `root` to be gone;
+// Waits up to `limit` for every git process under `root` to be gone and
 // returns how many are left.
 size_t waitForNoGitUnder(const std::string& root, std::chrono::milliseconds limit) {
     auto deadline = Clock::now() + limit;
@@ -72,8 +72,8 @@ size_t waitForNoGitUnder(const std::string& root, std::chrono::milliseconds limi
     return gitProcessesUnder(root).size();
 }
 
-// True when `repos` holds anything: a clone or a partial one.
-bool holdsAnything(const fs::path& repos) {
+// True when `repos` contains anything: a clone or a partial one.
+bool containsAnything(const fs::path& repos) {
     return fs::exists(repos) && !fs::is_empty(repos);
 }
 
@@ -141,7 +141,7 @@ class CloneInterruptTest : public CppUnit::TestFixture {
                                     "select count(*) from syn.execution_events where execution_id "
                                     "= $1 and event = 'released'",
                                     id));
-        CPPUNIT_ASSERT(!holdsAnything(fs::path(runner.workspace(id)) / "repos"));
+        CPPUNIT_ASSERT(!containsAnything(fs::path(runner.workspace(id)) / "repos"));
         CPPUNIT_ASSERT(runner.log().find("Released execution " + id +
                                          ": cloning acme/widgets was stopped by runner "
                                          "shutdown") != std::string::npos);
@@ -186,7 +186,7 @@ class CloneInterruptTest : public CppUnit::TestFixture {
                                     "select count(*) from syn.execution_events where execution_id "
                                     "= $1 and event <> 'claimed'",
                                     id));
-        CPPUNIT_ASSERT(!holdsAnything(fs::path(runner.workspace(id)) / "repos"));
+        CPPUNIT_ASSERT(!containsAnything(fs::path(runner.workspace(id)) / "repos"));
     }
 };
 
@@ -222,8 +222,8 @@ class CloneInterruptApiTest : public CppUnit::TestFixture {
             waitForApiStatus(client, id, "cancelled", std::chrono::seconds(10));
         auto elapsed = Clock::now() - requested;
         CPPUNIT_ASSERT_EQUAL(std::string("cancelled"), field(status, "status"));
-        // git is killed within 50 ms of the notification; the bound is
-        // generous for busy machines.
+        // The runner reads the stop request every 50 ms. The bound is generous
+        // for busy machines.
         CPPUNIT_ASSERT(elapsed < std::chrono::seconds(3));
         CPPUNIT_ASSERT_EQUAL(std::string("Cancelled by request while cloning acme/widgets: "
                                          "test request"),
@@ -234,7 +234,7 @@ class CloneInterruptApiTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(size_t(0),
                              waitForNoGitUnder(runner.workspaceRoot(), std::chrono::seconds(2)));
         CPPUNIT_ASSERT(!processAlive(git));
-        CPPUNIT_ASSERT(!holdsAnything(fs::path(runner.workspace(id)) / "repos"));
+        CPPUNIT_ASSERT(!containsAnything(fs::path(runner.workspace(id)) / "repos"));
 
         Poco::JSON::Object::Ptr detail = fetchDetail(client, id);
         for (const char* phaseId : {"plan", "build", "check"}) {

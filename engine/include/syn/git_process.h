@@ -26,8 +26,8 @@ struct GitResult {
 // input is /dev/null and no other descriptor of the caller is inherited.
 // When `deadline` passes, SIGKILL goes to git's process group, which also ends
 // the transport helpers and index-pack that git started. `stop`, when given,
-// is read every 50 ms: any value but none kills the group the same way, and
-// git is not started at all when the value is already set.
+// is read every 50 ms. Any value but none kills the group the same way, and
+// git does not start when the value is already set.
 // Throws std::system_error when git cannot be started at all.
 GitResult runGit(const std::vector<std::string>& arguments,
                  const std::vector<std::string>& extraEnvironment,

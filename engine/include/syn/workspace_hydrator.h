@@ -93,8 +93,8 @@ class WorkspaceHydrator {
     // yet, then writes the context files. Throws HydrationError, with the
     // CloneError sentence for a failed clone, when any step fails. When
     // `stop` is given and becomes anything but none, the running clone is
-    // killed and deleted and CloneStopped is thrown, naming the repository
-    // and the request; clones completed before it stay for a later attempt.
+    // killed and deleted, and CloneStopped names the repository and the
+    // request. Clones completed before it stay for a later attempt.
     HydratedWorkspace hydrate(const RepositorySources& sources,
                               const std::filesystem::path& workspace,
                               const std::atomic<StopRequest>* stop = nullptr) const;
