@@ -1,9 +1,8 @@
 // ExecutionQueue::claim: takes the oldest pending executions for idle slots.
 #include "syn/execution_queue.h"
+#include "syn/runner_statements.h"
 
 namespace syn {
-
-namespace {
 
 // One statement, so one round trip and one commit for the whole batch: the
 // claims, one event per claim, and the rows the runner needs next (one per
@@ -41,6 +40,8 @@ const char* const kClaimSql =
     "from claimed c join syn.workflows w on w.id = c.workflow_id "
     "left join syn.execution_phases p on p.execution_id = c.id "
     "order by c.created_at, c.id, p.position";
+
+namespace {
 
 constexpr int kFirstPhaseColumn = 13;
 

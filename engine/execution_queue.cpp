@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "syn/runner_statements.h"
+
 namespace syn {
 
 namespace {
@@ -95,8 +97,6 @@ ControlRequests ExecutionQueue::readControl(const Lease& lease) {
     return control;
 }
 
-namespace {
-
 // The lease check, the control read and the three writes of a phase start
 // in one statement. `held` tests the status outside its WHERE clause so that
 // PostgreSQL looks the row up by primary key: with `status = 'running'` there,
@@ -166,8 +166,6 @@ const char* const kCompletePhaseSql =
     "    as events (n, event, phase_id, from_status, to_status, detail) "
     "  where events.n = 1 or $8 order by events.n) "
     "select exists (select 1 from phase)";
-
-}  // namespace
 
 PhaseStart ExecutionQueue::startPhase(const Lease& lease, const std::string& phaseId,
                                       const std::string& prompt) {

@@ -1,8 +1,8 @@
 # The runner half of scripts/bench: dispatch latency from the execute call to
 # the phase's start, and executions completed per second against the rate at
-# which this machine can start the same agent. Expects the variables and
-# helpers of scripts/bench (BUILD_DIR, BENCH_DIR, API_PORT, SYN_DATABASE_URL,
-# run_pgbench, say, row, ratio).
+# which this machine can start the same agent and the rate at which pgbench
+# runs the runner's own SQL. Expects the variables and helpers of
+# scripts/bench (BUILD_DIR, BENCH_DIR, API_PORT, SYN_DATABASE_URL, say, ratio).
 
 RUNNER_PID=
 DISPATCH_COUNT=${SYN_BENCH_DISPATCH_COUNT:-200}
@@ -116,6 +116,8 @@ measure_throughput() {
     (cd "$BENCH_DIR" && pgbench -n -M prepared -c 4 -j 2 -t $((THROUGHPUT_COUNT / 4)) \
         -D p1=bench-one-phase -D "p3=$task" -D "p4={\"task\": \"$task\"}" -D 'p5={}' \
         -f "$sql/execute.pgbench" "$SYN_DATABASE_URL" >/dev/null)
+    # The backends that queued the executions count once the postmaster reaps them.
+    sleep 0.5
     postgres_before=$(process_cpu_ms "$postmaster")
     start_bench_runner
     wait_until_done "$task"
@@ -133,12 +135,74 @@ measure_throughput() {
         'BEGIN { printf "%s %.2f %.2f\n", rate, postgres / count, runner / count }'
 }
 
+# Writes $BENCH_DIR/sql/runner_cycle.pgbench: the runner's claim, phase start
+# and phase end as syn_bench_statements printed them, for one execution of
+# one phase per pgbench transaction, with no agent between them.
+write_runner_cycle_script() {
+    local sql=$BENCH_DIR/sql claim
+    # \gset keeps the claimed id, lease token and phase for the two later
+    # statements; it needs column names of its own.
+    claim=$(sed -E -e 's/\$1\b/'"'bench-sql'"'/g' -e 's/\$2\b/30/g' -e "s/\\\$3\\b/'{}'/g" \
+        -e 's/\$4\b/'"'bench-sql'"'/g' -e 's/\$5\b/1/g' \
+        -e 's/select c\.id, c\.lease_token,/select c.id as claimed_id, c.lease_token as token,/' \
+        -e 's/p\.phase_id, p\.position/p.phase_id as claimed_phase, p.position/' \
+        -e 's/;$/ \\gset/' "$sql/claim_executions.sql")
+    if ! grep -q 'claimed_id' <<<"$claim" || ! grep -q 'claimed_phase' <<<"$claim"; then
+        say "the claim's column list changed; update write_runner_cycle_script"
+        exit 1
+    fi
+    {
+        echo "$claim"
+        sed -E -e 's/\$1\b/:claimed_id/g' -e 's/\$2\b/:token/g' -e 's/\$3\b/:claimed_phase/g' \
+            -e "s/\\\$4\\b/'the prompt'/g" -e "s/\\\$5\\b/'bench-sql'/g" "$sql/start_phase.sql"
+        sed -E -e 's/\$1\b/:claimed_id/g' -e 's/\$2\b/:token/g' -e 's/\$3\b/:claimed_phase/g' \
+            -e "s/\\\$4\\b/''/g" -e 's/\$5\b/false/g' -e 's/\$6\b/0/g' \
+            -e "s/\\\$7\\b/'bench-sql'/g" -e 's/\$8\b/true/g' \
+            -e "s/\\\$9\\b/'{\"exit_code\": 0}'/g" "$sql/complete_phase.sql"
+    } >"$sql/runner_cycle.pgbench"
+}
+
+# Queues THROUGHPUT_COUNT one-phase executions and works them off with
+# pgbench running the runner's SQL on RUNNER_SLOTS connections. Prints the
+# executions per second and the CPU time of PostgreSQL per execution in ms.
+measure_runner_sql() {
+    local task=runner-sql-$RANDOM
+    local sql=$BENCH_DIR/sql
+    local postmaster before output rate
+    postmaster=$(head -1 "$SYN_STACK_DIR/pgdata/postmaster.pid")
+    (cd "$BENCH_DIR" && pgbench -n -M prepared -c 4 -j 2 -t $((THROUGHPUT_COUNT / 4)) \
+        -D p1=bench-one-phase -D "p3=$task" -D "p4={\"task\": \"$task\"}" -D 'p5={}' \
+        -f "$sql/execute.pgbench" "$SYN_DATABASE_URL" >/dev/null)
+    sleep 0.5
+    before=$(process_cpu_ms "$postmaster")
+    output=$(cd "$BENCH_DIR" && pgbench -n -M prepared -c "$RUNNER_SLOTS" -j 2 \
+        -t $((THROUGHPUT_COUNT / RUNNER_SLOTS)) -f "$sql/runner_cycle.pgbench" \
+        "$SYN_DATABASE_URL" 2>&1) || {
+        say "pgbench of the runner's SQL failed: $output"
+        exit 1
+    }
+    sleep 0.5
+    rate=$(echo "$output" | awk '/^tps = / { printf "%.0f", $3; exit }')
+    awk -v rate="$rate" -v spent=$(($(process_cpu_ms "$postmaster") - before)) \
+        -v count=$((THROUGHPUT_COUNT / RUNNER_SLOTS * RUNNER_SLOTS)) \
+        'BEGIN { printf "%s %.2f\n", rate, spent / count }'
+}
+
 # Deletes the executions the API benchmark left pending (tens of thousands),
 # so that the runner measures only the executions queued below instead of
 # working through those first.
 clear_pending_executions() {
     sql_value "delete from syn.executions where status = 'pending'" >/dev/null
     sql_value "vacuum analyze syn.executions" >/dev/null
+}
+
+# Prints the executions per second that CPU time $1 (ms per execution, an awk
+# expression) allows on this machine's cores, divided by the rate $2.
+runner_ceiling() {
+    awk -v cores="$(nproc)" -v against="$2" "BEGIN {
+        ms = $1
+        printf \"%.2f\", (ms > 0 && against > 0 ? cores * 1000 / ms / against : 0)
+    }"
 }
 
 bench_runner() {
@@ -165,6 +229,10 @@ bench_runner() {
     spawn_cpu=$(awk '/^SYN_SPAWN_CPU/ { print $2 }' <<<"$spawn")
     local postgres_cpu runner_cpu
     read -r _ postgres_cpu runner_cpu <<<"$throughput"
+    write_runner_cycle_script
+    local runner_sql sql_rate sql_postgres_cpu
+    runner_sql=$(measure_runner_sql)
+    read -r sql_rate sql_postgres_cpu <<<"$runner_sql"
 
     echo
     echo "Runner benchmark: agent '$TRIVIAL_AGENT', one runner of $RUNNER_SLOTS slots"
@@ -173,8 +241,11 @@ bench_runner() {
     printf '%-52s %9s %9s\n' "  polling alone, every ${poll_interval} ms" $polled
     printf '%-52s %9s\n' "one-phase executions completed per second" "$completed"
     printf '%-52s %9s\n' "agent starts per second, same agent, $RUNNER_SLOTS at once" "$spawned"
+    printf '%-52s %9s\n' "pgbench: the runner's claim, phase start, phase end" "$sql_rate"
+    printf '%-52s\n' "  (executions per second, $RUNNER_SLOTS clients, no agent)"
     echo "CPU time per execution, ms (what limits the rate on a busy machine):"
     printf '%-52s %9s\n' "  PostgreSQL backends" "$postgres_cpu"
+    printf '%-52s %9s\n' "  PostgreSQL backends, the runner's SQL under pgbench" "$sql_postgres_cpu"
     printf '%-52s %9s\n' "  syn-runner with its agents" "$runner_cpu"
     printf '%-52s %9.2f\n' "  syn_bench_spawn_rate with its agents, per start" "$spawn_cpu"
     echo
@@ -182,4 +253,13 @@ bench_runner() {
     echo "  dispatch with notifications p50 / p99   ${notified% *} / ${notified#* } ms" \
         " [<= 5 / <= 50 ms]"
     echo "  completed / spawn rate                  $(ratio "$completed" "$spawned")  [>= 0.5]"
+    echo "  runner's SQL under pgbench / spawn rate $(ratio "$sql_rate" "$spawned")"
+    echo
+    echo "ceilings: completed / spawn rate if the CPU time per execution were only"
+    echo "  PostgreSQL's plus one start by syn_bench_spawn_rate  $(runner_ceiling \
+        "$postgres_cpu + $spawn_cpu" "$spawned")"
+    echo "  the same, PostgreSQL's as under pgbench              $(runner_ceiling \
+        "$sql_postgres_cpu + $spawn_cpu" "$spawned")"
+    echo "  syn-runner's with its agents (PostgreSQL free)       $(runner_ceiling \
+        "$runner_cpu" "$spawned")"
 }

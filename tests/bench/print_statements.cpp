@@ -1,14 +1,16 @@
-// Prints the SQL the hot endpoints prepare, one statement per file, so that
-// scripts/bench can run exactly that text under pgbench.
+// Prints the SQL the hot endpoints and the runner prepare, one statement per
+// file, so that scripts/bench can run exactly that text under pgbench.
 //
 // Usage: syn_bench_statements DIRECTORY
 // Writes DIRECTORY/<name>.sql for execute_workflow, create_execution,
-// find_execution and active_executions, with $N parameters as written.
+// find_execution, active_executions, claim_executions, start_phase and
+// complete_phase, with $N parameters as written.
 #include <fstream>
 #include <iostream>
 #include <string>
 
 #include "statements.h"
+#include "syn/runner_statements.h"
 
 namespace {
 
@@ -26,10 +28,14 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string directory = argv[1];
-    bool written = writeStatement(directory, "execute_workflow", syn::fcgi::kExecuteWorkflowSql) &&
-                   writeStatement(directory, "create_execution", syn::fcgi::kCreateExecutionSql) &&
-                   writeStatement(directory, "find_execution", syn::fcgi::findExecutionSql()) &&
-                   writeStatement(directory, "active_executions", syn::fcgi::activeExecutionsSql());
+    bool written =
+        writeStatement(directory, "execute_workflow", syn::fcgi::kExecuteWorkflowSql) &&
+        writeStatement(directory, "create_execution", syn::fcgi::kCreateExecutionSql) &&
+        writeStatement(directory, "find_execution", syn::fcgi::findExecutionSql()) &&
+        writeStatement(directory, "active_executions", syn::fcgi::activeExecutionsSql()) &&
+        writeStatement(directory, "claim_executions", syn::kClaimSql) &&
+        writeStatement(directory, "start_phase", syn::kStartPhaseSql) &&
+        writeStatement(directory, "complete_phase", syn::kCompletePhaseSql);
     if (!written) {
         std::cerr << "syn_bench_statements: cannot write into " << directory << "\n";
         return 1;
