@@ -3,16 +3,14 @@
 #include "syn/repository_cloner.h"
 
 #include <Poco/Util/MapConfiguration.h>
-#include <arpa/inet.h>
 #include <cppunit/extensions/HelperMacros.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "../fixtures/bare_repository.h"
+#include "../fixtures/silent_server.h"
 
 namespace fs = std::filesystem;
 using syn::testing::BareRepository;
+using syn::testing::SilentServer;
 using syn::testing::TemporaryDirectory;
 using syn::workspace::CloneError;
 using syn::workspace::GitSettings;
@@ -22,32 +20,6 @@ using syn::workspace::RepositorySlug;
 namespace {
 
 constexpr const char* kToken = "ghp_unitTestToken0123456789";
-
-// A loopback listener that accepts connections into its backlog and never
-// responds, so a git:// clone against it waits until its deadline.
-class SilentServer {
-  public:
-    SilentServer() {
-        socket_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (bind(socket_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-            listen(socket_, 8) != 0 ||
-            getsockname(socket_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-            throw std::runtime_error("starting the silent loopback server failed");
-        }
-        port_ = ntohs(address.sin_port);
-    }
-    ~SilentServer() { close(socket_); }
-
-    int port() const { return port_; }
-
-  private:
-    int socket_ = -1;
-    int port_ = 0;
-};
 
 bool hasPartialSibling(const fs::path& target) {
     for (const auto& entry : fs::directory_iterator(target.parent_path())) {
@@ -165,8 +137,7 @@ class RepositoryClonerTest : public CppUnit::TestFixture {
     void hangingCloneTimesOut() {
         SilentServer server;
         GitSettings hanging = settings();
-        hanging.urlTemplate =
-            "git://127.0.0.1:" + std::to_string(server.port()) + "/{owner}/{name}.git";
+        hanging.urlTemplate = server.urlTemplate();
         hanging.timeout = std::chrono::seconds(1);
         fs::path target = workspace_->path() / "repos" / "widgets";
 
