@@ -155,6 +155,44 @@ void appendTail(std::string& tail, const char* data, size_t size, size_t limit) 
     }
 }
 
+std::string truncationMarker(size_t outputMaxBytes) {
+    return "\n[syn-runner: output truncated after " + std::to_string(outputMaxBytes) + " bytes]\n";
+}
+
+// Decides when AgentProcess::wait calls an OutputProgress hook and calls it.
+class ProgressSchedule {
+  public:
+    ProgressSchedule(const OutputProgress& progress, Clock::time_point start)
+        : progress_(progress),
+          active_(progress.hook && progress.interval.count() > 0),
+          due_(start + progress.interval) {}
+
+    // Calls the hook when an interval has passed since the last call (or the
+    // start) and stdout grew or was cut meanwhile.
+    void poll(const AgentResult& result, size_t outputMaxBytes, Clock::time_point now) {
+        bool grew = result.output.size() > sentBytes_ || result.outputTruncated != sentTruncated_;
+        if (!active_ || now < due_ || !grew) {
+            return;
+        }
+        sentBytes_ = result.output.size();
+        sentTruncated_ = result.outputTruncated;
+        if (result.outputTruncated) {
+            active_ = progress_.hook(result.output + truncationMarker(outputMaxBytes), true);
+        } else {
+            active_ = progress_.hook(result.output, false);
+        }
+        // Counted from the hook's return, so that a slow hook never runs back to back.
+        due_ = Clock::now() + progress_.interval;
+    }
+
+  private:
+    const OutputProgress& progress_;
+    bool active_;
+    Clock::time_point due_;
+    size_t sentBytes_ = 0;
+    bool sentTruncated_ = false;
+};
+
 }  // namespace
 
 std::string resolveExecutable(const std::string& command) {
@@ -275,9 +313,12 @@ void AgentProcess::closeStdin() {
     }
 }
 
-AgentResult AgentProcess::wait(const AgentLimits& limits, const std::atomic<StopRequest>& stop) {
+AgentResult AgentProcess::wait(const AgentLimits& limits, const std::atomic<StopRequest>& stop,
+                               const OutputProgress& progress) {
     AgentResult result;
-    const Clock::time_point deadline = Clock::now() + limits.timeout;
+    const Clock::time_point start = Clock::now();
+    const Clock::time_point deadline = start + limits.timeout;
+    ProgressSchedule schedule(progress, start);
     bool terminating = false;
     bool killed = false;
     bool leftProcesses = false;
@@ -319,6 +360,10 @@ AgentResult AgentProcess::wait(const AgentLimits& limits, const std::atomic<Stop
             killed = true;
             ::kill(-pid_, SIGKILL);
         }
+        // A stopped agent's output is stored by the write that ends its phase.
+        if (!terminating) {
+            schedule.poll(result, limits.outputMaxBytes, now);
+        }
     }
 
     if (!terminating) {
@@ -334,8 +379,7 @@ AgentResult AgentProcess::wait(const AgentLimits& limits, const std::atomic<Stop
     result.inputBytes = input_.size();
     result.inputAccepted = inputWritten_;
     if (result.outputTruncated) {
-        result.output += "\n[syn-runner: output truncated after " +
-                         std::to_string(limits.outputMaxBytes) + " bytes]\n";
+        result.output += truncationMarker(limits.outputMaxBytes);
     }
     return result;
 }

@@ -77,6 +77,9 @@ const std::vector<Setting>& settings() {
         {"fcgi.statement_timeout_ms", "SYN_FCGI_STATEMENT_TIMEOUT_MS", "5000", "milliseconds",
          "longest time one API statement may run or wait for a lock before it is cancelled "
          "and the request gets 503; 0 means no limit"},
+        {"runner.output_flush_ms", "SYN_RUNNER_OUTPUT_FLUSH_MS", "1000", "milliseconds",
+         "how often the output of a running phase is stored in the database and the workspace "
+         "while it grows; 0 stores it only when the phase ends"},
     };
     return table;
 }

@@ -195,6 +195,26 @@ bool ExecutionQueue::completePhase(const Lease& lease, const std::string& phaseI
     return row.boolean(0, 0);
 }
 
+// Stores a running phase's output so far, without locking the execution row,
+// so that it never waits for the API's control requests. A rescue or a phase
+// end that commits meanwhile changes the phase row's status, and PostgreSQL
+// re-checks `p.status` on the row's newest version before updating it.
+const char* const kStoreRunningOutputSql =
+    "with durability as (select set_config('synchronous_commit', 'off', true)) "
+    "update syn.execution_phases p set output = $4, output_truncated = $5 "
+    "from syn.executions e, durability "
+    "where e.id = $1 and e.lease_token = $2::uuid and e.status = 'running' "
+    "  and p.execution_id = $1 and p.phase_id = $3 and p.status = 'running'";
+
+bool ExecutionQueue::storeRunningOutput(const Lease& lease, const std::string& phaseId,
+                                        const std::string& output, bool outputTruncated) {
+    db_.prepare("syn_runner_store_running_output", kStoreRunningOutputSql);
+    pg::Result result = db_.executePrepared(
+        "syn_runner_store_running_output",
+        {lease.executionId, lease.token, phaseId, output, outputTruncated ? "t" : "f"});
+    return result.affectedRows() > 0;
+}
+
 bool ExecutionQueue::failPhase(const Lease& lease, const std::string& phaseId,
                                const PhaseOutcome& outcome, const std::string& error) {
     return underLease(lease, [&] {

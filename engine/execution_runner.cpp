@@ -44,6 +44,10 @@ std::string writeArtifact(const std::filesystem::path& file, const std::string& 
     return out ? "" : std::string(strerror(errno));
 }
 
+std::filesystem::path artifactPath(const std::string& workspace, const std::string& phaseId) {
+    return std::filesystem::path(workspace) / "artifacts" / (phaseId + ".md");
+}
+
 }  // namespace
 
 PromptContext promptContextFor(const ClaimedExecution& execution) {
@@ -243,7 +247,7 @@ ExecutionRunner::Step ExecutionRunner::runPhase(const ClaimedExecution& executio
     AgentResult result;
     try {
         AgentProcess agent(launch);
-        result = agent.wait(limits, stop);
+        result = agent.wait(limits, stop, outputProgress(lease, phase, workspace));
     } catch (const AgentStartError& error) {
         return failPhase(lease, phase, {}, "Phase " + phase.phaseId + " failed: " + error.what());
     }
@@ -272,8 +276,7 @@ ExecutionRunner::Step ExecutionRunner::runPhase(const ClaimedExecution& executio
                          "Phase " + phase.phaseId + " failed: " + describeAgentEnding(result));
     }
 
-    std::filesystem::path artifact =
-        std::filesystem::path(workspace) / "artifacts" / (phase.phaseId + ".md");
+    std::filesystem::path artifact = artifactPath(workspace, phase.phaseId);
     std::string artifactError = writeArtifact(artifact, result.output);
     if (!artifactError.empty()) {
         return failPhase(lease, phase, outcome,
@@ -293,6 +296,49 @@ ExecutionRunner::Step ExecutionRunner::runPhase(const ClaimedExecution& executio
     }
     context.phaseOutputs[phase.phaseId] = result.output;
     return Step::next;
+}
+
+OutputProgress ExecutionRunner::outputProgress(const Lease& lease, const PhaseRecord& phase,
+                                               const std::string& workspace) {
+    OutputProgress progress;
+    if (settings_.outputFlushInterval.count() == 0) {
+        return progress;
+    }
+    progress.interval = settings_.outputFlushInterval;
+    progress.hook = [this, &lease, &phase, artifact = artifactPath(workspace, phase.phaseId)](
+                        const std::string& output, bool outputTruncated) {
+        return storeRunningOutput(lease, phase, artifact.string(), output, outputTruncated);
+    };
+    return progress;
+}
+
+bool ExecutionRunner::storeRunningOutput(const Lease& lease, const PhaseRecord& phase,
+                                         const std::string& artifact, const std::string& output,
+                                         bool outputTruncated) {
+    try {
+        if (!queue_.storeRunningOutput(lease, phase.phaseId, output, outputTruncated)) {
+            logger_.information(
+                "Execution %s: stopped storing the output of phase %s while it runs, because "
+                "the lease was lost or the phase no longer runs",
+                lease.executionId, phase.phaseId);
+            return false;
+        }
+    } catch (const pg::Error& error) {
+        logger_.warning(
+            "Execution %s: storing the output of running phase %s failed: %s; no more is "
+            "stored until the phase ends",
+            lease.executionId, phase.phaseId, std::string(error.what()));
+        return false;
+    }
+    std::string artifactError = writeArtifact(artifact, output);
+    if (!artifactError.empty()) {
+        logger_.warning(
+            "Execution %s: writing %s for running phase %s failed: %s; no more output is "
+            "stored until the phase ends",
+            lease.executionId, artifact, phase.phaseId, artifactError);
+        return false;
+    }
+    return true;
 }
 
 ExecutionRunner::Step ExecutionRunner::finishStopped(const Lease& lease, const PhaseRecord& phase,

@@ -28,6 +28,21 @@ int positiveInt(const Poco::Util::AbstractConfiguration& config, const std::stri
     return value;
 }
 
+int nonNegativeInt(const Poco::Util::AbstractConfiguration& config, const std::string& key) {
+    int value = 0;
+    try {
+        value = config.getInt(key);
+    } catch (const Poco::SyntaxException&) {
+        throw Poco::InvalidArgumentException(key + " must be a whole number, got \"" +
+                                             config.getString(key) + "\"");
+    }
+    if (value < 0) {
+        throw Poco::InvalidArgumentException(key + " must be 0 or greater, got " +
+                                             std::to_string(value));
+    }
+    return value;
+}
+
 }  // namespace
 
 std::vector<std::string> parseAgentCommand(const std::string& json) {
@@ -111,6 +126,8 @@ RunnerSettings readRunnerSettings(const Poco::Util::AbstractConfiguration& confi
     settings.limits.stderrTailBytes = positiveInt(config, "runner.stderr_tail_bytes");
     settings.limits.killGrace =
         std::chrono::seconds(positiveInt(config, "runner.kill_grace_seconds"));
+    settings.outputFlushInterval =
+        std::chrono::milliseconds(nonNegativeInt(config, "runner.output_flush_ms"));
     settings.git = workspace::gitSettingsFrom(config);
     settings.retention = workspace::retentionPolicyFrom(config);
     return settings;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -55,6 +56,20 @@ struct AgentResult {
     std::size_t inputAccepted = 0;  // bytes of it the stdin pipe took before it closed
 };
 
+// Receives the agent's stdout so far while it runs, capped and marked as
+// AgentResult::output is at the end, and whether it was cut. Returns false to
+// receive no further calls. It runs on the thread inside AgentProcess::wait
+// and must not throw.
+using OutputProgressHook = std::function<bool(const std::string& output, bool truncated)>;
+
+// When AgentProcess::wait passes the output so far to a hook: at most once per
+// `interval`, the first time one interval after wait starts, and only when
+// stdout grew since the last call. An empty hook or an interval of 0 gets no calls.
+struct OutputProgress {
+    std::chrono::milliseconds interval{0};
+    OutputProgressHook hook;
+};
+
 // Resolves argv[0] against PATH the way execvp would. Throws AgentStartError
 // saying whether the command is missing or not executable.
 std::string resolveExecutable(const std::string& command);
@@ -76,8 +91,10 @@ class AgentProcess {
     // Feeds stdin, collects stdout and the stderr tail, and returns when the
     // agent and every process left in its group are gone. `stop` is polled
     // every 50 ms; any value but none terminates the group (SIGTERM, then
-    // SIGKILL after limits.killGrace).
-    AgentResult wait(const AgentLimits& limits, const std::atomic<StopRequest>& stop);
+    // SIGKILL after limits.killGrace). While the agent runs and is not being
+    // stopped, `progress` gets the output so far (see OutputProgress).
+    AgentResult wait(const AgentLimits& limits, const std::atomic<StopRequest>& stop,
+                     const OutputProgress& progress = {});
 
     pid_t pid() const { return pid_; }
 

@@ -90,6 +90,11 @@ class ExecutionQueue {
     // in one transaction.
     bool completePhase(const Lease& lease, const std::string& phaseId, const PhaseOutcome& outcome,
                        bool finishesExecution);
+    // Stores the output so far of running phase `phaseId`. Returns false, and
+    // changes nothing, also when the phase no longer runs. Commits without
+    // waiting for the WAL flush, because the phase end stores the output again.
+    bool storeRunningOutput(const Lease& lease, const std::string& phaseId,
+                            const std::string& output, bool outputTruncated);
     // Fails the phase and the execution; later pending phases become skipped.
     bool failPhase(const Lease& lease, const std::string& phaseId, const PhaseOutcome& outcome,
                    const std::string& error);

@@ -43,6 +43,14 @@ class ExecutionRunner {
                        const ControlRequests& known);
     Step actOnControl(const Lease& lease, const PhaseRecord& phase, const ControlRequests& control,
                       bool shuttingDown);
+    // Returns the hook that stores a running phase's output in the database
+    // and its artifact every runner.output_flush_ms; none when that is 0.
+    OutputProgress outputProgress(const Lease& lease, const PhaseRecord& phase,
+                                  const std::string& workspace);
+    // Returns false, after logging why, when the phase's output should no longer be stored.
+    bool storeRunningOutput(const Lease& lease, const PhaseRecord& phase,
+                            const std::string& artifact, const std::string& output,
+                            bool outputTruncated);
     Step finishStopped(const Lease& lease, const PhaseRecord& phase, const AgentResult& result);
     Step failPhase(const Lease& lease, const PhaseRecord& phase, const PhaseOutcome& outcome,
                    const std::string& error);
