@@ -38,22 +38,23 @@ WorkflowStore::InstallResult WorkflowStore::install(const package::WorkflowDefin
     session_.begin();
     try {
         std::string id = workflow.id;
-        bool created = writeWorkflow(workflow);
+        InstallResult result = writeWorkflow(workflow);
         session_ << "delete from syn.workflow_inputs where workflow_id = $1", use(id), now;
         session_ << "delete from syn.workflow_phases where workflow_id = $1", use(id), now;
         writeInputs(workflow);
         writePhases(workflow);
         session_.commit();
-        return created ? InstallResult::created : InstallResult::updated;
+        return result;
     } catch (...) {
         session_.rollback();
         throw;
     }
 }
 
-// Returns true when the row was inserted: an insert sets created_at to this
+// Tells an insert from an update by created_at: an insert sets it to this
 // transaction's now(), an update keeps the earlier value.
-bool WorkflowStore::writeWorkflow(const package::WorkflowDefinition& workflow) {
+WorkflowStore::InstallResult WorkflowStore::writeWorkflow(
+    const package::WorkflowDefinition& workflow) {
     std::string id = workflow.id;
     std::string name = workflow.name;
     std::string description = workflow.description;
@@ -65,6 +66,7 @@ bool WorkflowStore::writeWorkflow(const package::WorkflowDefinition& workflow) {
     bool requiresRepos = workflow.requiresRepos;
     std::string definition = package::toJson(workflow);
     bool created = false;
+    bool archived = false;
 
     session_ << "insert into syn.workflows (id, name, description, type, classification,"
                 " repository_url, repository_ref, repos, requires_repos, definition)"
@@ -76,10 +78,14 @@ bool WorkflowStore::writeWorkflow(const package::WorkflowDefinition& workflow) {
                 " repository_ref = excluded.repository_ref, repos = excluded.repos,"
                 " requires_repos = excluded.requires_repos, definition = excluded.definition,"
                 " updated_at = now()"
-                " returning created_at = now()",
+                " returning created_at = now(), archived_at is not null",
         use(id), use(name), use(description), use(type), use(classification), use(repositoryUrl),
-        use(repositoryRef), use(repos), use(requiresRepos), use(definition), into(created), now;
-    return created;
+        use(repositoryRef), use(repos), use(requiresRepos), use(definition), into(created),
+        into(archived), now;
+    if (created) {
+        return InstallResult::created;
+    }
+    return archived ? InstallResult::updatedArchived : InstallResult::updated;
 }
 
 void WorkflowStore::writeInputs(const package::WorkflowDefinition& workflow) {
@@ -153,7 +159,25 @@ WorkflowStore::ArchiveResult WorkflowStore::archive(const std::string& id) {
     if (update.execute() > 0) {
         return ArchiveResult::archived;
     }
+    requireWorkflow(id);
+    return ArchiveResult::alreadyArchived;
+}
 
+WorkflowStore::RestoreResult WorkflowStore::restore(const std::string& id) {
+    std::string key = id;
+    Poco::Data::Statement update(session_);
+    update << "update syn.workflows set archived_at = null, updated_at = now()"
+              " where id = $1 and archived_at is not null",
+        use(key);
+    if (update.execute() > 0) {
+        return RestoreResult::restored;
+    }
+    requireWorkflow(id);
+    return RestoreResult::notArchived;
+}
+
+void WorkflowStore::requireWorkflow(const std::string& id) {
+    std::string key = id;
     int exists = 0;
     session_ << "select count(*)::integer from syn.workflows where id = $1", use(key), into(exists),
         now;
@@ -161,7 +185,6 @@ WorkflowStore::ArchiveResult WorkflowStore::archive(const std::string& id) {
         throw WorkflowNotFound("Workflow " + id +
                                " not found; run synctl workflow list to see installed ids");
     }
-    return ArchiveResult::alreadyArchived;
 }
 
 }  // namespace syn

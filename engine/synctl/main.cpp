@@ -30,6 +30,7 @@ constexpr const char* kCommands = R"(Commands:
   workflow install PATH       validate, then install or update the workflow
   workflow list               list workflows: id, name, phase count, archive time
   workflow archive ID         archive a workflow so that it can no longer be executed
+  workflow restore ID         undo the archive; an install keeps a workflow archived
   execution list              list executions, newest first
   workspace prune             delete workspaces kept longer than workspace.keep_*_days;
                               --dry-run lists them and deletes nothing

@@ -51,6 +51,11 @@ int install(const std::string& path, const std::string& databaseUrl) {
     std::cout << (result == WorkflowStore::InstallResult::created ? "Installed" : "Updated")
               << " workflow " << workflow->id << " (" << count(workflow->phases.size(), "phase")
               << ")\n";
+    if (result == WorkflowStore::InstallResult::updatedArchived) {
+        std::cout << "Workflow " << workflow->id
+                  << " stays archived and cannot be executed; run synctl workflow restore "
+                  << workflow->id << " to allow executions again\n";
+    }
     return kExitOk;
 }
 
@@ -92,10 +97,27 @@ int archive(const std::string& id, const std::string& databaseUrl) {
     }
 }
 
+int restore(const std::string& id, const std::string& databaseUrl) {
+    Poco::Data::Session session = openDataSession(databaseUrl);
+    WorkflowStore store(session);
+    try {
+        if (store.restore(id) == WorkflowStore::RestoreResult::restored) {
+            std::cout << "Restored workflow " << id << "; it can be executed again\n";
+        } else {
+            std::cout << "Workflow " << id << " is not archived\n";
+        }
+        return kExitOk;
+    } catch (const WorkflowNotFound& error) {
+        std::cerr << "synctl: " << error.what() << "\n";
+        return kExitFailure;
+    }
+}
+
 }  // namespace
 
 int runWorkflowCommand(const std::vector<std::string>& arguments, const DatabaseUrl& databaseUrl) {
-    const std::string usage = "synctl workflow install PATH | validate PATH | list | archive ID";
+    const std::string usage =
+        "synctl workflow install PATH | validate PATH | list | archive ID | restore ID";
     if (arguments.empty()) {
         throw UsageError("missing workflow command; usage: " + usage);
     }
@@ -116,6 +138,10 @@ int runWorkflowCommand(const std::vector<std::string>& arguments, const Database
     if (command == "archive") {
         expectArguments(rest, 1, "synctl workflow archive ID");
         return archive(rest[0], databaseUrl());
+    }
+    if (command == "restore") {
+        expectArguments(rest, 1, "synctl workflow restore ID");
+        return restore(rest[0], databaseUrl());
     }
     throw UsageError("unknown workflow command '" + command + "'; usage: " + usage);
 }

@@ -1,4 +1,4 @@
-// synctl workflow install, list and archive, and execution list, against a
+// synctl workflow install, list, archive and restore, and execution list, against a
 // freshly migrated scratch database on the stack's PostgreSQL.
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -30,6 +30,9 @@ class SynctlWorkflowsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(listShowsPhaseCountAndArchive);
     CPPUNIT_TEST(archiveSetsArchivedAt);
     CPPUNIT_TEST(archiveUnknownIdFails);
+    CPPUNIT_TEST(reinstallKeepsArchivedWorkflow);
+    CPPUNIT_TEST(restoreClearsArchive);
+    CPPUNIT_TEST(restoreUnknownIdFails);
     CPPUNIT_TEST(validateNeedsNoDatabase);
     CPPUNIT_TEST(executionListFilters);
     CPPUNIT_TEST(usageErrorsExitTwo);
@@ -128,6 +131,37 @@ class SynctlWorkflowsTest : public CppUnit::TestFixture {
 
     void archiveUnknownIdFails() {
         SynctlResult result = synctl({"workflow", "archive", "no-such-workflow"});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(result.describe(), 1, result.exitCode);
+        CPPUNIT_ASSERT_MESSAGE(result.describe(), contains(result.err, "no-such-workflow"));
+    }
+
+    void reinstallKeepsArchivedWorkflow() {
+        CPPUNIT_ASSERT_EQUAL(0, synctl({"workflow", "install", fixture("single.yaml")}).exitCode);
+        CPPUNIT_ASSERT_EQUAL(0, synctl({"workflow", "archive", "single-file"}).exitCode);
+        SynctlResult result = synctl({"workflow", "install", fixture("single.yaml")});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(result.describe(), 0, result.exitCode);
+        CPPUNIT_ASSERT_MESSAGE(result.describe(), contains(result.out, "stays archived"));
+        CPPUNIT_ASSERT_MESSAGE(result.describe(),
+                               contains(result.out, "synctl workflow restore single-file"));
+        CPPUNIT_ASSERT_EQUAL(1LL, scalar("select count(*) from syn.workflows"
+                                         " where id = 'single-file' and archived_at is not null"));
+    }
+
+    void restoreClearsArchive() {
+        CPPUNIT_ASSERT_EQUAL(0, synctl({"workflow", "install", fixture("single.yaml")}).exitCode);
+        CPPUNIT_ASSERT_EQUAL(0, synctl({"workflow", "archive", "single-file"}).exitCode);
+        SynctlResult first = synctl({"workflow", "restore", "single-file"});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(first.describe(), 0, first.exitCode);
+        CPPUNIT_ASSERT_MESSAGE(first.describe(), contains(first.out, "Restored workflow"));
+        CPPUNIT_ASSERT_EQUAL(0LL, scalar("select count(*) from syn.workflows"
+                                         " where archived_at is not null"));
+        SynctlResult second = synctl({"workflow", "restore", "single-file"});
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(second.describe(), 0, second.exitCode);
+        CPPUNIT_ASSERT_MESSAGE(second.describe(), contains(second.out, "is not archived"));
+    }
+
+    void restoreUnknownIdFails() {
+        SynctlResult result = synctl({"workflow", "restore", "no-such-workflow"});
         CPPUNIT_ASSERT_EQUAL_MESSAGE(result.describe(), 1, result.exitCode);
         CPPUNIT_ASSERT_MESSAGE(result.describe(), contains(result.err, "no-such-workflow"));
     }

@@ -32,14 +32,16 @@ class WorkflowNotFound : public std::runtime_error {
 
 class WorkflowStore {
   public:
-    enum class InstallResult { created, updated };
+    enum class InstallResult { created, updated, updatedArchived };
     enum class ArchiveResult { archived, alreadyArchived };
+    enum class RestoreResult { restored, notArchived };
 
     explicit WorkflowStore(Poco::Data::Session& session) : session_(session) {}
 
     // Inserts the workflow, or replaces the definition, inputs and phases of
     // the one with the same id, in one transaction. An update keeps
-    // created_at and archived_at and sets updated_at.
+    // created_at and archived_at and sets updated_at; updatedArchived says
+    // that the workflow stays archived.
     InstallResult install(const package::WorkflowDefinition& workflow);
 
     // Lists every workflow, archived ones included, ordered by id.
@@ -48,8 +50,13 @@ class WorkflowStore {
     // Sets archived_at, or throws WorkflowNotFound for an unknown id.
     ArchiveResult archive(const std::string& id);
 
+    // Clears archived_at, so that the workflow can be executed again, or
+    // throws WorkflowNotFound for an unknown id.
+    RestoreResult restore(const std::string& id);
+
   private:
-    bool writeWorkflow(const package::WorkflowDefinition& workflow);
+    InstallResult writeWorkflow(const package::WorkflowDefinition& workflow);
+    void requireWorkflow(const std::string& id);
     void writeInputs(const package::WorkflowDefinition& workflow);
     void writePhases(const package::WorkflowDefinition& workflow);
 
