@@ -1,6 +1,9 @@
 #include "execute_handler.h"
 
+#include <Poco/String.h>
+
 #include <algorithm>
+#include <map>
 
 #include "json_response.h"
 #include "request_body.h"
@@ -8,13 +11,14 @@
 #include "syn/execute_request.h"
 #include "syn/execution_id.h"
 #include "syn/json_writer.h"
+#include "syn/workspace_hydrator.h"
 
 namespace syn::fcgi {
 
 // One row per declared input (name null when there is none); no row when the
 // workflow is missing or archived.
 const char* const kExecuteWorkflowSql =
-    "select w.requires_repos, cardinality(w.repos) > 0 or w.repository_url is not null,"
+    "select w.requires_repos, cardinality(w.repos) > 0, w.repository_url,"
     " i.name, i.required, i.default_value"
     " from syn.workflows w left join syn.workflow_inputs i on i.workflow_id = w.id"
     " where w.id = $1 and w.archived_at is null order by i.position";
@@ -81,7 +85,8 @@ void validateIdempotencyKey(const std::optional<std::string>& key,
 
 struct WorkflowFacts {
     bool requiresRepos = false;
-    bool hasDefaultRepos = false;
+    bool hasRepoList = false;                  // its repos list is not empty
+    std::optional<std::string> repositoryUrl;  // may contain {{input}} placeholders
     std::vector<InputDeclaration> inputs;
 };
 
@@ -93,15 +98,43 @@ std::optional<WorkflowFacts> loadWorkflow(pg::Connection& connection, const std:
     }
     WorkflowFacts facts;
     facts.requiresRepos = result.boolean(0, 0);
-    facts.hasDefaultRepos = result.boolean(0, 1);
+    facts.hasRepoList = result.boolean(0, 1);
+    facts.repositoryUrl = result.optionalText(0, 2);
     for (int row = 0; row < result.rows(); ++row) {
-        if (!result.isNull(row, 2)) {
-            facts.inputs.push_back(InputDeclaration{std::string(result.text(row, 2)),
-                                                    result.boolean(row, 3),
-                                                    result.optionalText(row, 4)});
+        if (!result.isNull(row, 3)) {
+            facts.inputs.push_back(InputDeclaration{std::string(result.text(row, 3)),
+                                                    result.boolean(row, 4),
+                                                    result.optionalText(row, 5)});
         }
     }
     return facts;
+}
+
+// Returns the 422 detail for a workflow that requires a repository when the
+// request names none and the workflow supplies none either: no repos list
+// and no repository.url, or a repository.url that the merged inputs turn
+// into an empty string or that uses an input the execution does not have.
+std::optional<std::string> missingRepositoryDetail(
+    const std::string& workflowId, const WorkflowFacts& workflow,
+    const std::vector<std::pair<std::string, std::string>>& merged) {
+    const std::string none =
+        "Workflow " + workflowId + " requires at least one repository in 'repos'.";
+    if (workflow.hasRepoList) {
+        return std::nullopt;
+    }
+    if (!workflow.repositoryUrl) {
+        return none;
+    }
+    std::map<std::string, std::string> inputs(merged.begin(), merged.end());
+    try {
+        std::string url = workspace::substituteInputs(*workflow.repositoryUrl, inputs, workflowId);
+        if (Poco::trim(url).empty()) {
+            return none;
+        }
+    } catch (const workspace::HydrationError& error) {
+        return std::string(error.what());
+    }
+    return std::nullopt;
 }
 
 std::string inputsJson(const std::vector<std::pair<std::string, std::string>>& inputs) {
@@ -213,12 +246,14 @@ Response handleExecute(const Request& request, const PathParameters& parameters,
     if (std::optional<std::string> detail = mergeInputs(workflow->inputs, execute, merged)) {
         return detailResponse(422, *detail);
     }
-    // NOTE: a workflow default such as repository.url "https://github.com/{{owner}}/x" is
-    // checked only by the runner, after it substitutes the inputs. A value that does not
-    // parse then fails the execution instead of getting a 422 here.
-    if (workflow->requiresRepos && slugs.empty() && !workflow->hasDefaultRepos) {
-        return detailResponse(
-            422, "Workflow " + workflowId + " requires at least one repository in 'repos'.");
+    // NOTE: a repository.url that the inputs turn into something other than a
+    // repository, such as "https://example.org/x", is rejected only by the runner, which
+    // then fails the execution; this check only asks whether some repository is named.
+    if (workflow->requiresRepos && slugs.empty()) {
+        if (std::optional<std::string> detail =
+                missingRepositoryDetail(workflowId, *workflow, merged)) {
+            return detailResponse(422, *detail);
+        }
     }
 
     return createExecution(

@@ -27,6 +27,9 @@ class ApiExecuteTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(executeReportsMissingInputs);
     CPPUNIT_TEST(executeEmptyStringCountsAsPresent);
     CPPUNIT_TEST(executeRequiresRepository);
+    CPPUNIT_TEST(executeRepositoryUrlRendersEmpty);
+    CPPUNIT_TEST(executeRepositoryUrlFromInput);
+    CPPUNIT_TEST(executeRepositoryUrlMissingInput);
     CPPUNIT_TEST(idempotencyKeyReturnsFirstExecution);
     CPPUNIT_TEST(idempotencyKeyIsPerWorkflow);
     CPPUNIT_TEST_SUITE_END();
@@ -154,6 +157,40 @@ class ApiExecuteTest : public CppUnit::TestFixture {
         HttpResponse response = client_.postJson("/workflows/it-repos/execute", "{}");
         SYN_ASSERT_DETAIL(response, 422,
                           "Workflow it-repos requires at least one repository in 'repos'.");
+        CPPUNIT_ASSERT_EQUAL(before.describe(), database_->snapshot().describe());
+    }
+
+    void executeRepositoryUrlRendersEmpty() {
+        auto before = database_->snapshot();
+        HttpResponse response = client_.postJson("/workflows/it-repo-template/execute",
+                                                 R"({"inputs": {"source": "  "}})");
+        SYN_ASSERT_DETAIL(response, 422,
+                          "Workflow it-repo-template requires at least one repository in 'repos'.");
+        CPPUNIT_ASSERT_EQUAL(before.describe(), database_->snapshot().describe());
+
+        response = client_.postJson("/workflows/it-repo-template/execute", "{}");
+        SYN_ASSERT_DETAIL(response, 422,
+                          "Workflow it-repo-template requires at least one repository in 'repos'.");
+        CPPUNIT_ASSERT_EQUAL(before.describe(), database_->snapshot().describe());
+    }
+
+    void executeRepositoryUrlFromInput() {
+        std::string id = syn::test::startExecution(client_, "it-repo-template",
+                                                   R"({"inputs": {"source": "acme/widgets"}})");
+        CPPUNIT_ASSERT_EQUAL(
+            1LL, database_->scalar("select count(*) from syn.executions where id = $1", {id}));
+        id =
+            syn::test::startExecution(client_, "it-repo-owner", R"({"inputs": {"owner": "acme"}})");
+        CPPUNIT_ASSERT_EQUAL(
+            1LL, database_->scalar("select count(*) from syn.executions where id = $1", {id}));
+    }
+
+    void executeRepositoryUrlMissingInput() {
+        auto before = database_->snapshot();
+        HttpResponse response = client_.postJson("/workflows/it-repo-owner/execute", "{}");
+        SYN_ASSERT_DETAIL(response, 422,
+                          "The repository URL of workflow it-repo-owner uses {{owner}}, but the "
+                          "execution has no input 'owner'; pass it in the request's inputs");
         CPPUNIT_ASSERT_EQUAL(before.describe(), database_->snapshot().describe());
     }
 

@@ -8,7 +8,8 @@
 namespace syn::test {
 
 void installFixtureWorkflows() {
-    for (const char* id : {"it-basic", "it-simple", "it-repos", "it-archived"}) {
+    for (const char* id : {"it-basic", "it-simple", "it-repos", "it-archived", "it-repo-template",
+                           "it-repo-owner"}) {
         installFixtureWorkflow(id, id);
     }
 }
