@@ -110,10 +110,10 @@ std::optional<WorkflowFacts> loadWorkflow(pg::Connection& connection, const std:
     return facts;
 }
 
-// Returns the 422 detail for a workflow that requires a repository when the
-// request names none and the workflow supplies none either: no repos list
-// and no repository.url, or a repository.url that the merged inputs turn
-// into an empty string or that uses an input the execution does not have.
+// Returns the 422 detail for a workflow that requires a repository, called
+// when the request names none. The workflow supplies none either when it has
+// no repos list and its repository.url is unset, renders empty with the
+// merged inputs, or uses an input the execution does not have.
 std::optional<std::string> missingRepositoryDetail(
     const std::string& workflowId, const WorkflowFacts& workflow,
     const std::vector<std::pair<std::string, std::string>>& merged) {
@@ -248,7 +248,7 @@ Response handleExecute(const Request& request, const PathParameters& parameters,
     }
     // NOTE: a repository.url that the inputs turn into something other than a
     // repository, such as "https://example.org/x", is rejected only by the runner, which
-    // then fails the execution; this check only asks whether some repository is named.
+    // then fails the execution. This check only tests whether some repository is named.
     if (workflow->requiresRepos && slugs.empty()) {
         if (std::optional<std::string> detail =
                 missingRepositoryDetail(workflowId, *workflow, merged)) {
