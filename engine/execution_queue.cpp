@@ -195,10 +195,11 @@ bool ExecutionQueue::completePhase(const Lease& lease, const std::string& phaseI
     return row.boolean(0, 0);
 }
 
-// Stores a running phase's output so far, without locking the execution row,
-// so that it never waits for the API's control requests. A rescue or a phase
-// end that commits meanwhile changes the phase row's status, and PostgreSQL
-// re-checks `p.status` on the row's newest version before updating it.
+// Stores a running phase's output so far. It reads the execution row without
+// locking it, so it never waits for the API's control requests. A rescue that
+// commits meanwhile changes the phase row's status, and at Read Committed
+// PostgreSQL re-checks the WHERE clause on the row's newest version before
+// updating it (PostgreSQL 15 manual, "Read Committed Isolation Level").
 const char* const kStoreRunningOutputSql =
     "with durability as (select set_config('synchronous_commit', 'off', true)) "
     "update syn.execution_phases p set output = $4, output_truncated = $5 "

@@ -315,6 +315,8 @@ OutputProgress ExecutionRunner::outputProgress(const Lease& lease, const PhaseRe
 bool ExecutionRunner::storeRunningOutput(const Lease& lease, const PhaseRecord& phase,
                                          const std::string& artifact, const std::string& output,
                                          bool outputTruncated) {
+    // NOTE: this runs on the agent's wait loop, so a database that stops
+    // answering also delays the agent's cancel and timeout until libpq returns.
     try {
         if (!queue_.storeRunningOutput(lease, phase.phaseId, output, outputTruncated)) {
             logger_.information(

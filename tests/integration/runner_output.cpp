@@ -32,7 +32,7 @@ std::string readFile(const std::string& path) {
     return text.str();
 }
 
-// Waits up to `limit` for the file to contain `expected`; returns its last contents.
+// Waits up to `limit` for the file to contain `expected` and returns its last contents.
 std::string waitForFileText(const std::string& path, const std::string& expected,
                             std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
@@ -164,7 +164,7 @@ class RunnerOutputTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("t"), first);
 
         db.execute("update syn.executions set lease_token = gen_random_uuid() where id = $1", {id});
-        // A write whose snapshot predates the new token may still commit; let it end.
+        // A write whose snapshot predates the new token may still commit, so let it end.
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         std::string stored = phaseOutput(db, id, "only");
         std::this_thread::sleep_for(std::chrono::milliseconds(1000));
@@ -175,8 +175,8 @@ class RunnerOutputTest : public CppUnit::TestFixture {
                                                          "only while it runs"));
     }
 
-    // A statement error on the progress write is logged once; the phase runs
-    // on and its end stores the whole output.
+    // A statement error on the progress write is logged once. The phase runs
+    // on, and its end stores the whole output.
     void failedWriteKeepsPhaseRunning() {
         syn::pg::Connection db(runnerDatabaseUrl());
         db.executeScript(

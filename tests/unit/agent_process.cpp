@@ -79,8 +79,7 @@ struct ProgressCall {
     Clock::time_point at;
 };
 
-// Runs `script` with sh -c and records every progress call; `accept` is what
-// the hook returns.
+// Runs `script` with sh -c and records every progress call. The hook returns `accept`.
 struct ProgressRun {
     syn::AgentResult result;
     std::vector<ProgressCall> calls;
@@ -275,7 +274,7 @@ class AgentProcessTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(calls >= 2);
         // The store and the flag are not one step, so one call may fall between them.
         CPPUNIT_ASSERT(callsAfterStop.load() <= 1);
-        // sh obeys SIGTERM at once; the bound leaves room for a busy machine.
+        // sh obeys SIGTERM at once, and the bound leaves room for a busy machine.
         CPPUNIT_ASSERT(elapsed < std::chrono::milliseconds(1000));
     }
 };

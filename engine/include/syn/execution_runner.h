@@ -44,10 +44,11 @@ class ExecutionRunner {
     Step actOnControl(const Lease& lease, const PhaseRecord& phase, const ControlRequests& control,
                       bool shuttingDown);
     // Returns the hook that stores a running phase's output in the database
-    // and its artifact every runner.output_flush_ms; none when that is 0.
+    // and its artifact every runner.output_flush_ms, or no hook when that is 0.
     OutputProgress outputProgress(const Lease& lease, const PhaseRecord& phase,
                                   const std::string& workspace);
-    // Returns false, after logging why, when the phase's output should no longer be stored.
+    // Stores the output so far in the phase row, then in the artifact. Logs
+    // why and returns false when no more should be stored for this phase.
     bool storeRunningOutput(const Lease& lease, const PhaseRecord& phase,
                             const std::string& artifact, const std::string& output,
                             bool outputTruncated);

@@ -26,7 +26,7 @@ struct RunnerSettings {
     std::string defaultModel;
     std::string workspaceRoot;
     AgentLimits limits;  // timeout is per phase and set when the phase starts
-    // How often the output of a running phase is stored; 0 stores it at the phase end only.
+    // How often the output of a running phase is stored. 0 stores it at the phase end only.
     std::chrono::milliseconds outputFlushInterval{1000};
     // Cloning (git.*) and how long workspaces are kept (workspace.keep_*_days).
     workspace::GitSettings git;
