@@ -316,7 +316,9 @@ bool ExecutionRunner::storeRunningOutput(const Lease& lease, const PhaseRecord& 
                                          const std::string& artifact, const std::string& output,
                                          bool outputTruncated) {
     // NOTE: this runs on the agent's wait loop, so a database that stops
-    // answering also delays the agent's cancel and timeout until libpq returns.
+    // responding also delays the agent's cancel and timeout until libpq returns.
+    // Output that is not valid UTF-8, such as a character split by a read from
+    // the pipe, makes PostgreSQL reject the write and ends streaming for the phase.
     try {
         if (!queue_.storeRunningOutput(lease, phase.phaseId, output, outputTruncated)) {
             logger_.information(
