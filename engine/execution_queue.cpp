@@ -1,10 +1,14 @@
 #include "syn/execution_queue.h"
 
 #include <Poco/JSON/Object.h>
+#include <Poco/Logger.h>
 
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "syn/runner_statements.h"
+#include "syn/utf8.h"
 
 namespace syn {
 
@@ -35,6 +39,7 @@ ExecutionQueue::ExecutionQueue(pg::Connection& db, std::string runnerId, int lea
     : db_(db),
       runnerId_(std::move(runnerId)),
       actor_("runner:" + runnerId_),
+      leaseSecondsValue_(leaseSeconds),
       leaseSeconds_(std::to_string(leaseSeconds)),
       workflowsArray_(pg::arrayLiteral(workflows)) {}
 
@@ -47,25 +52,51 @@ void ExecutionQueue::rollbackQuietly() {
     }
 }
 
-template <typename Writes>
-bool ExecutionQueue::underLease(const Lease& lease, Writes&& writes) {
-    db_.execute("begin");
-    try {
-        pg::Result held = db_.execute(
-            "select status from syn.executions where id = $1 and lease_token = $2::uuid "
-            "for update",
-            {lease.executionId, lease.token});
-        if (held.rows() == 0) {
-            db_.execute("rollback");
-            return false;
+// Runs `write`, and again after re-opening the connection each time the
+// connection breaks, until the lease may have lapsed.
+template <typename Write>
+bool ExecutionQueue::throughOutage(const Lease& lease, const std::string& step, Write&& write) {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point deadline = Clock::now() + std::chrono::seconds(leaseSecondsValue_);
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return write();
+        } catch (const pg::Error& error) {
+            if (!error.isConnectionError() || Clock::now() >= deadline) {
+                throw;
+            }
+            Poco::Logger::get("syn.execution_queue")
+                .warning(
+                    "Execution %s: %s failed (%s); re-opening the connection and trying "
+                    "again in 1 s (attempt %d, until the lease may have lapsed)",
+                    lease.executionId, step, std::string(error.what()), attempt);
         }
-        writes();
-        db_.execute("commit");
-        return true;
-    } catch (...) {
-        rollbackQuietly();
-        throw;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        db_.reopen();
     }
+}
+
+template <typename Writes>
+bool ExecutionQueue::underLease(const Lease& lease, const std::string& step, Writes&& writes) {
+    return throughOutage(lease, step, [&] {
+        db_.execute("begin");
+        try {
+            pg::Result held = db_.execute(
+                "select status from syn.executions where id = $1 and lease_token = $2::uuid "
+                "for update",
+                {lease.executionId, lease.token});
+            if (held.rows() == 0) {
+                db_.execute("rollback");
+                return false;
+            }
+            writes();
+            db_.execute("commit");
+            return true;
+        } catch (...) {
+            rollbackQuietly();
+            throw;
+        }
+    });
 }
 
 void ExecutionQueue::insertEvent(const std::string& executionId, const std::string& event,
@@ -138,12 +169,15 @@ const char* const kStartPhaseSql =
 
 // Completes a phase and, when $8 is true, the execution, in one statement.
 // The count cannot see this statement's own phase update, so it adds one.
+// Only a running phase completes, so that a write repeated after a lost
+// connection, whose first try did commit, changes nothing.
 const char* const kCompletePhaseSql =
     "with held as (select 1 from syn.executions "
     "  where id = $1 and lease_token = $2::uuid for update), "
     "phase as (update syn.execution_phases set status = 'completed', output = $4, "
     "    output_truncated = $5, exit_code = $6::int, error = null, completed_at = now() "
-    "  where execution_id = $1 and phase_id = $3 and exists (select 1 from held) "
+    "  where execution_id = $1 and phase_id = $3 and status = 'running' "
+    "    and exists (select 1 from held) "
     "  returning phase_id), "
     "execution as (update syn.executions e set updated_at = now(), "
     "    completed_phases = 1 + (select count(*) from syn.execution_phases "
@@ -186,13 +220,15 @@ bool ExecutionQueue::completePhase(const Lease& lease, const std::string& phaseI
     std::string detail = detailJson({{"exit_code", outcome.exitCode.value_or(0)},
                                      {"output_bytes", outcome.output.size()},
                                      {"output_truncated", outcome.outputTruncated}});
-    db_.prepare("syn_runner_complete_phase", kCompletePhaseSql);
-    pg::Result row =
-        db_.executePrepared("syn_runner_complete_phase",
-                            {lease.executionId, lease.token, phaseId, outcome.output,
-                             outcome.outputTruncated ? "t" : "f", exitCodeParam(outcome.exitCode),
-                             actor_, finishesExecution ? "t" : "f", detail});
-    return row.boolean(0, 0);
+    const std::string output = toStorableText(outcome.output);
+    return throughOutage(lease, "storing the end of phase " + phaseId, [&] {
+        db_.prepare("syn_runner_complete_phase", kCompletePhaseSql);
+        pg::Result row = db_.executePrepared(
+            "syn_runner_complete_phase",
+            {lease.executionId, lease.token, phaseId, output, outcome.outputTruncated ? "t" : "f",
+             exitCodeParam(outcome.exitCode), actor_, finishesExecution ? "t" : "f", detail});
+        return row.boolean(0, 0);
+    });
 }
 
 // Stores a running phase's output so far. It reads the execution row without
@@ -210,20 +246,22 @@ const char* const kStoreRunningOutputSql =
 bool ExecutionQueue::storeRunningOutput(const Lease& lease, const std::string& phaseId,
                                         const std::string& output, bool outputTruncated) {
     db_.prepare("syn_runner_store_running_output", kStoreRunningOutputSql);
-    pg::Result result = db_.executePrepared(
-        "syn_runner_store_running_output",
-        {lease.executionId, lease.token, phaseId, output, outputTruncated ? "t" : "f"});
+    pg::Result result = db_.executePrepared("syn_runner_store_running_output",
+                                            {lease.executionId, lease.token, phaseId,
+                                             toStorableText(output), outputTruncated ? "t" : "f"});
     return result.affectedRows() > 0;
 }
 
 bool ExecutionQueue::failPhase(const Lease& lease, const std::string& phaseId,
-                               const PhaseOutcome& outcome, const std::string& error) {
-    return underLease(lease, [&] {
+                               const PhaseOutcome& outcome, const std::string& errorText) {
+    const std::string output = toStorableText(outcome.output);
+    const std::string error = toStorableText(errorText);
+    return underLease(lease, "failing phase " + phaseId, [&] {
         db_.execute(
             "update syn.execution_phases set status = 'failed', output = $3, "
             "output_truncated = $4, exit_code = $5::int, error = $6, completed_at = now() "
             "where execution_id = $1 and phase_id = $2",
-            {lease.executionId, phaseId, outcome.output, outcome.outputTruncated ? "t" : "f",
+            {lease.executionId, phaseId, output, outcome.outputTruncated ? "t" : "f",
              exitCodeParam(outcome.exitCode), error});
         db_.execute(
             "update syn.execution_phases set status = 'skipped', completed_at = now() "
@@ -244,14 +282,15 @@ bool ExecutionQueue::failPhase(const Lease& lease, const std::string& phaseId,
 }
 
 bool ExecutionQueue::cancel(const Lease& lease, const std::string& phaseId,
-                            const PhaseOutcome& outcome, const std::string& error) {
-    return underLease(lease, [&] {
+                            const PhaseOutcome& outcome, const std::string& errorText) {
+    const std::string output = toStorableText(outcome.output);
+    const std::string error = toStorableText(errorText);
+    return underLease(lease, "cancelling during phase " + phaseId, [&] {
         db_.execute(
             "update syn.execution_phases set status = 'cancelled', output = $3, "
             "output_truncated = $4, completed_at = now(), error = $5 "
             "where execution_id = $1 and phase_id = $2",
-            {lease.executionId, phaseId, outcome.output, outcome.outputTruncated ? "t" : "f",
-             error});
+            {lease.executionId, phaseId, output, outcome.outputTruncated ? "t" : "f", error});
         db_.execute(
             "update syn.execution_phases set status = 'cancelled', completed_at = now() "
             "where execution_id = $1 and status = 'pending'",
@@ -267,7 +306,7 @@ bool ExecutionQueue::cancel(const Lease& lease, const std::string& phaseId,
 }
 
 bool ExecutionQueue::pause(const Lease& lease, const std::string& nextPhaseId) {
-    return underLease(lease, [&] {
+    return underLease(lease, "pausing before phase " + nextPhaseId, [&] {
         // A pause gives its claim back, because only a lost runner uses up one of
         // runner.max_attempts.
         db_.execute(std::string("update syn.executions set status = 'paused', "
@@ -280,7 +319,7 @@ bool ExecutionQueue::pause(const Lease& lease, const std::string& nextPhaseId) {
 }
 
 bool ExecutionQueue::complete(const Lease& lease) {
-    return underLease(lease, [&] {
+    return underLease(lease, "completing the execution", [&] {
         db_.execute(std::string("update syn.executions set status = 'completed', "
                                 "current_phase = null, error = null, completed_at = now(), "
                                 "updated_at = now(), pause_requested_at = null, ") +
@@ -291,7 +330,7 @@ bool ExecutionQueue::complete(const Lease& lease) {
 }
 
 bool ExecutionQueue::release(const Lease& lease, const std::string& reason) {
-    return underLease(lease, [&] {
+    return underLease(lease, "releasing the execution", [&] {
         db_.execute(
             "update syn.execution_phases set status = 'pending', started_at = null "
             "where execution_id = $1 and status = 'running'",

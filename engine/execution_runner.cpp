@@ -317,8 +317,8 @@ bool ExecutionRunner::storeRunningOutput(const Lease& lease, const PhaseRecord& 
                                          bool outputTruncated) {
     // NOTE: this runs on the agent's wait loop, so a database that stops
     // responding also delays the agent's cancel and timeout until libpq returns.
-    // Output that is not valid UTF-8, such as a character split by a read from
-    // the pipe, makes PostgreSQL reject the write and ends streaming for the phase.
+    // A character that a read from the pipe splits is stored as U+FFFD until
+    // the next write brings its remaining bytes.
     try {
         if (!queue_.storeRunningOutput(lease, phase.phaseId, output, outputTruncated)) {
             logger_.information(

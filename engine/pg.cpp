@@ -30,7 +30,9 @@ long long Result::integer(int row, int column) const {
     return std::strtoll(PQgetvalue(result_, row, column), nullptr, 10);
 }
 
-bool Result::boolean(int row, int column) const { return PQgetvalue(result_, row, column)[0] == 't'; }
+bool Result::boolean(int row, int column) const {
+    return PQgetvalue(result_, row, column)[0] == 't';
+}
 
 int Result::affectedRows() const {
     const char* count = PQcmdTuples(result_);
@@ -108,8 +110,8 @@ struct ParamArrays {
 
 Result Connection::execute(const std::string& sql, const std::vector<Param>& params) {
     ParamArrays arrays(params);
-    PGresult* raw = PQexecParams(connection_, sql.c_str(), static_cast<int>(params.size()),
-                                 nullptr, arrays.values.data(), arrays.lengths.data(), nullptr, 0);
+    PGresult* raw = PQexecParams(connection_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                                 arrays.values.data(), arrays.lengths.data(), nullptr, 0);
     return check(raw, "Statement");
 }
 
@@ -125,6 +127,12 @@ void Connection::prepare(const std::string& name, const std::string& sql) {
     prepared_.push_back(name);
 }
 
+bool Connection::reopen() {
+    PQreset(connection_);
+    prepared_.clear();
+    return isOpen();
+}
+
 Result Connection::executePrepared(const std::string& name, const std::vector<Param>& params) {
     ParamArrays arrays(params);
     PGresult* raw = PQexecPrepared(connection_, name.c_str(), static_cast<int>(params.size()),
@@ -135,7 +143,8 @@ Result Connection::executePrepared(const std::string& name, const std::vector<Pa
 std::vector<std::pair<std::string, std::string>> Connection::takeNotifications() {
     std::vector<std::pair<std::string, std::string>> notifications;
     if (!PQconsumeInput(connection_)) {
-        throw Error(std::string("Reading notifications failed: ") + PQerrorMessage(connection_), "");
+        throw Error(std::string("Reading notifications failed: ") + PQerrorMessage(connection_),
+                    "");
     }
     while (PGnotify* notify = PQnotifies(connection_)) {
         notifications.emplace_back(notify->relname, notify->extra);

@@ -51,4 +51,22 @@ bool isValidUtf8(std::string_view text) {
     return true;
 }
 
+std::string toStorableText(std::string_view text) {
+    static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+    std::string storable;
+    storable.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t length = text[i] == '\0' ? 0 : utf8SequenceLength(text, i);
+        if (length == 0) {
+            storable += kReplacement;
+            ++i;
+            continue;
+        }
+        storable.append(text, i, length);
+        i += length;
+    }
+    return storable;
+}
+
 }  // namespace syn

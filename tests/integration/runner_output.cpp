@@ -140,6 +140,8 @@ class RunnerOutputTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(RunnerOutputTest);
     CPPUNIT_TEST(lostLeaseStopsStreaming);
     CPPUNIT_TEST(failedWriteKeepsPhaseRunning);
+    CPPUNIT_TEST(unstorableBytesAreReplaced);
+    CPPUNIT_TEST(unstorableStderrIsReplaced);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -173,6 +175,41 @@ class RunnerOutputTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(size_t(1), countOccurrences(runner.log(),
                                                          "stopped storing the output of phase "
                                                          "only while it runs"));
+    }
+
+    // Bytes that are not UTF-8, a NUL byte and a character cut by the output
+    // cap become U+FFFD, and the phase completes on its first run.
+    void unstorableBytesAreReplaced() {
+        syn::pg::Connection db(runnerDatabaseUrl());
+        RunnerProcess runner("output-bytes", {fixtureAgent("unstorable_bytes.sh")},
+                             {"runner.output_flush_ms=200", "runner.output_max_bytes=26"});
+        const std::string id = "exec-0000000000a3";
+        insertExecution(db, id, {{"only", "One"}});
+
+        CPPUNIT_ASSERT_EQUAL(std::string("completed"), waitForStatus(db, id, "completed"));
+        const std::string replacement = "\xEF\xBF\xBD";
+        std::string output = phaseOutput(db, id, "only");
+        CPPUNIT_ASSERT_EQUAL(std::string("bad ") + replacement + replacement + " bytes\nnul" +
+                                 replacement + "byte\ncaf" + replacement,
+                             output.substr(0, output.find("\n[syn-runner")));
+        CPPUNIT_ASSERT_EQUAL(std::string("1"), queryText(db,
+                                                         "select runs from syn.execution_phases "
+                                                         "where execution_id = $1",
+                                                         {id}));
+    }
+
+    // A failing agent's stderr that is not UTF-8 still fails the phase with
+    // the agent's exit code.
+    void unstorableStderrIsReplaced() {
+        syn::pg::Connection db(runnerDatabaseUrl());
+        RunnerProcess runner("output-stderr", {fixtureAgent("unstorable_bytes.sh"), "stderr"});
+        const std::string id = "exec-0000000000a4";
+        insertExecution(db, id, {{"only", "One"}});
+
+        CPPUNIT_ASSERT_EQUAL(std::string("failed"), waitForStatus(db, id, "failed"));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("Phase only failed: agent exited with code 4: err \xEF\xBF\xBD x"),
+            queryText(db, "select error from syn.executions where id = $1", {id}));
     }
 
     // A statement error on the progress write is logged once. The phase runs

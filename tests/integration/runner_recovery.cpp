@@ -1,10 +1,12 @@
 // Integration tests of syn-runner recovery and sharing: a runner killed with
-// SIGKILL, and several runners working one queue.
+// SIGKILL, a database restart while a phase ends, and several runners working
+// one queue.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <map>
 
 #include "runner_harness.h"
+#include "support/stack_control.h"
 
 using namespace syn::test::runner;
 using syn::test::sourceDir;
@@ -34,6 +36,7 @@ class RunnerRecoveryTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(releaseKeepsAttemptsForRescues);
     CPPUNIT_TEST(threeRunnersShareQueue);
     CPPUNIT_TEST(heartbeatOutageStopsClaims);
+    CPPUNIT_TEST(databaseRestartAtPhaseEnd);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -76,6 +79,43 @@ class RunnerRecoveryTest : public CppUnit::TestFixture {
                                     "select count(*) from syn.execution_events where execution_id "
                                     "= $1 and event = 'rescued'",
                                     id));
+    }
+
+    // The agent ends while PostgreSQL is down. The runner re-opens its
+    // connection and stores the phase end once the database is back, long
+    // before the 30 s lease lapses, so the agent runs once.
+    void databaseRestartAtPhaseEnd() {
+        syn::pg::Connection db(runnerDatabaseUrl());
+        const std::string id = hostUniqueId(6);
+        RunnerProcess runner(
+            "restart",
+            {"sh", "-c",
+             "echo run >> ../runs-$SYN_EXECUTION_ID; echo $$ > started.pid; sleep 2; "
+             "echo done"},
+            {"runner.lease_seconds=30", "runner.heartbeat_seconds=10"});
+        insertExecution(db, id, {{"only", "One"}});
+        waitForPidFile(runner.workspace(id) + "/started.pid");
+
+        syn::test::stopDatabase();
+        std::this_thread::sleep_for(std::chrono::seconds(4));
+        syn::test::startDatabase();
+
+        syn::pg::Connection after(runnerDatabaseUrl());
+        CPPUNIT_ASSERT_EQUAL(std::string("completed"),
+                             waitForStatus(after, id, "completed", std::chrono::seconds(15)));
+        CPPUNIT_ASSERT_EQUAL(std::string("done\n"),
+                             column(after,
+                                    "select output from syn.execution_phases "
+                                    "where execution_id = $1",
+                                    id));
+        std::ifstream runs(runner.workspace(id) + "/../runs-" + id);
+        std::string line;
+        int count = 0;
+        while (std::getline(runs, line)) {
+            ++count;
+        }
+        CPPUNIT_ASSERT_EQUAL(1, count);
+        CPPUNIT_ASSERT(runner.log().find("re-opening the connection") != std::string::npos);
     }
 
     void rescuedExecutionWaitsPending() {

@@ -67,6 +67,13 @@ struct PhaseOutcome {
 
 // Every method that takes a Lease returns false, and changes nothing, when
 // the lease is no longer held. Database failures throw pg::Error.
+//
+// The methods that record the end of agent work (completePhase, failPhase,
+// cancel, pause, complete, release) outlast a database restart. When the
+// connection breaks, they re-open it every second and write again, for up
+// to the lease length. Until the lease lapses, no other runner can take the
+// execution over. Output and error texts are stored with invalid UTF-8 and
+// NUL bytes replaced (toStorableText).
 class ExecutionQueue {
   public:
     // `workflows` limits claim() to executions of those workflow ids; empty
@@ -97,10 +104,10 @@ class ExecutionQueue {
                             const std::string& output, bool outputTruncated);
     // Fails the phase and the execution; later pending phases become skipped.
     bool failPhase(const Lease& lease, const std::string& phaseId, const PhaseOutcome& outcome,
-                   const std::string& error);
+                   const std::string& errorText);
     // Cancels the execution during `phaseId`; it and later phases become cancelled.
     bool cancel(const Lease& lease, const std::string& phaseId, const PhaseOutcome& outcome,
-                const std::string& error);
+                const std::string& errorText);
     // Pauses the execution before `nextPhaseId` and gives its claim back (attempts - 1).
     bool pause(const Lease& lease, const std::string& nextPhaseId);
     bool complete(const Lease& lease);
@@ -125,7 +132,9 @@ class ExecutionQueue {
 
   private:
     template <typename Writes>
-    bool underLease(const Lease& lease, Writes&& writes);
+    bool underLease(const Lease& lease, const std::string& step, Writes&& writes);
+    template <typename Write>
+    bool throughOutage(const Lease& lease, const std::string& step, Write&& write);
     void insertEvent(const std::string& executionId, const std::string& event,
                      const std::optional<std::string>& phaseId, const char* fromStatus,
                      const char* toStatus, const std::string& detailJson);
@@ -134,6 +143,7 @@ class ExecutionQueue {
     pg::Connection& db_;
     std::string runnerId_;
     std::string actor_;
+    int leaseSecondsValue_;
     std::string leaseSeconds_;
     std::string workflowsArray_;  // PostgreSQL array literal, "{}" for every workflow
 };

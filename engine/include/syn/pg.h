@@ -81,6 +81,11 @@ class Connection {
     std::vector<std::pair<std::string, std::string>> takeNotifications();
     int socket() const { return PQsocket(connection_); }
 
+    // Closes the connection and opens it again with the same parameters, as
+    // after a server restart. Statements must be prepared again. Returns
+    // whether the new connection is open.
+    bool reopen();
+
   private:
     Result check(PGresult* result, const std::string& what);
 

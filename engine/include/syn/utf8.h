@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace syn {
@@ -13,5 +14,9 @@ std::size_t utf8SequenceLength(std::string_view text, std::size_t at);
 
 // Returns true when every byte of `text` belongs to a valid UTF-8 sequence.
 bool isValidUtf8(std::string_view text);
+
+// Returns `text` as PostgreSQL's text type accepts it: every byte that
+// starts no valid UTF-8 sequence, and every NUL byte, becomes U+FFFD.
+std::string toStorableText(std::string_view text);
 
 }  // namespace syn
