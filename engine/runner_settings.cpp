@@ -13,14 +13,17 @@ namespace syn {
 
 namespace {
 
-int positiveInt(const Poco::Util::AbstractConfiguration& config, const std::string& key) {
-    int value = 0;
+int wholeNumber(const Poco::Util::AbstractConfiguration& config, const std::string& key) {
     try {
-        value = config.getInt(key);
+        return config.getInt(key);
     } catch (const Poco::SyntaxException&) {
         throw Poco::InvalidArgumentException(key + " must be a whole number, got \"" +
                                              config.getString(key) + "\"");
     }
+}
+
+int positiveInt(const Poco::Util::AbstractConfiguration& config, const std::string& key) {
+    int value = wholeNumber(config, key);
     if (value <= 0) {
         throw Poco::InvalidArgumentException(key + " must be greater than 0, got " +
                                              std::to_string(value));
@@ -29,13 +32,7 @@ int positiveInt(const Poco::Util::AbstractConfiguration& config, const std::stri
 }
 
 int nonNegativeInt(const Poco::Util::AbstractConfiguration& config, const std::string& key) {
-    int value = 0;
-    try {
-        value = config.getInt(key);
-    } catch (const Poco::SyntaxException&) {
-        throw Poco::InvalidArgumentException(key + " must be a whole number, got \"" +
-                                             config.getString(key) + "\"");
-    }
+    int value = wholeNumber(config, key);
     if (value < 0) {
         throw Poco::InvalidArgumentException(key + " must be 0 or greater, got " +
                                              std::to_string(value));
