@@ -1,5 +1,5 @@
-// How AgentProcess starts an agent: the child's environment and arguments,
-// and a clone that shares the runner's memory until execve.
+// The start of an agent process: the child's environment and arguments, and
+// a clone that shares the runner's memory until execve.
 #pragma once
 
 #include <sys/types.h>
