@@ -32,6 +32,10 @@ pg::Param exitCodeParam(const std::optional<int>& exitCode) {
 
 const char* kClearLease = "claimed_by = null, lease_token = null, lease_expires_at = null";
 
+// The maximum time a write of a running phase's output may take, lock waits
+// included, before PostgreSQL cancels it.
+constexpr int kRunningOutputTimeoutMs = 500;
+
 }  // namespace
 
 ExecutionQueue::ExecutionQueue(pg::Connection& db, std::string runnerId, int leaseSeconds,
@@ -204,8 +208,9 @@ const char* const kCompletePhaseSql =
 PhaseStart ExecutionQueue::startPhase(const Lease& lease, const std::string& phaseId,
                                       const std::string& prompt) {
     db_.prepare("syn_runner_start_phase", kStartPhaseSql);
-    pg::Result row = db_.executePrepared("syn_runner_start_phase",
-                                         {lease.executionId, lease.token, phaseId, prompt, actor_});
+    pg::Result row = db_.executePrepared(
+        "syn_runner_start_phase",
+        {lease.executionId, lease.token, phaseId, toStorableText(prompt), actor_});
     PhaseStart start;
     if (row.rows() == 0) {
         return start;
@@ -246,10 +251,21 @@ const char* const kStoreRunningOutputSql =
 bool ExecutionQueue::storeRunningOutput(const Lease& lease, const std::string& phaseId,
                                         const std::string& output, bool outputTruncated) {
     db_.prepare("syn_runner_store_running_output", kStoreRunningOutputSql);
-    pg::Result result = db_.executePrepared("syn_runner_store_running_output",
-                                            {lease.executionId, lease.token, phaseId,
-                                             toStorableText(output), outputTruncated ? "t" : "f"});
-    return result.affectedRows() > 0;
+    // The write runs on the agent's wait loop, so a lock it waits for must
+    // not hold up a cancel or a timeout: it gives up after a bounded time.
+    db_.execute("begin");
+    try {
+        db_.execute("set local statement_timeout = " + std::to_string(kRunningOutputTimeoutMs));
+        pg::Result result =
+            db_.executePrepared("syn_runner_store_running_output",
+                                {lease.executionId, lease.token, phaseId, toStorableText(output),
+                                 outputTruncated ? "t" : "f"});
+        db_.execute("commit");
+        return result.affectedRows() > 0;
+    } catch (...) {
+        rollbackQuietly();
+        throw;
+    }
 }
 
 bool ExecutionQueue::failPhase(const Lease& lease, const std::string& phaseId,

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "syn/utf8.h"
+
 namespace syn {
 
 namespace {
@@ -292,7 +294,9 @@ ExecutionRunner::Step ExecutionRunner::runPhase(const ClaimedExecution& executio
         logger_.information("Execution %s completed", lease.executionId);
         return Step::finished;
     }
-    context.phaseOutputs[phase.phaseId] = result.output;
+    // The stored text, as a rescued execution would read it back, so that
+    // the next prompt is the same either way and PostgreSQL accepts it.
+    context.phaseOutputs[phase.phaseId] = toStorableText(result.output);
     return Step::next;
 }
 
@@ -313,8 +317,10 @@ OutputProgress ExecutionRunner::outputProgress(const Lease& lease, const PhaseRe
 bool ExecutionRunner::storeRunningOutput(const Lease& lease, const PhaseRecord& phase,
                                          const std::string& artifact, const std::string& output,
                                          bool outputTruncated) {
-    // NOTE: this runs on the agent's wait loop, so a database that stops
-    // responding also delays the agent's cancel and timeout until libpq returns.
+    // This runs on the agent's wait loop. A write that waits for a lock gives
+    // up after 500 ms and ends streaming for the phase.
+    // NOTE: a database server that stops responding at all still delays the
+    // agent's cancel and timeout until libpq returns.
     // A character that a read from the pipe splits is stored as U+FFFD until
     // the next write brings its remaining bytes.
     try {

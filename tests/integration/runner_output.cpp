@@ -11,6 +11,7 @@
 
 using namespace syn::test::runner;
 using syn::test::HttpClient;
+using syn::test::HttpResponse;
 
 namespace {
 
@@ -67,6 +68,7 @@ class RunnerOutputApiTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(RunnerOutputApiTest);
     CPPUNIT_TEST(outputShowsWhileRunning);
     CPPUNIT_TEST(flushOffStoresOutputAtEnd);
+    CPPUNIT_TEST(lockedPhaseRowKeepsCancelPrompt);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -132,6 +134,39 @@ class RunnerOutputApiTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(both, field(phaseOf(detail, "plan"), "output"));
         CPPUNIT_ASSERT_EQUAL(both, readFile(workspace + "/artifacts/plan.md"));
     }
+
+    // A write of the running output that waits for a locked phase row gives
+    // up after 500 ms, so a cancel still stops the agent within a few seconds.
+    void lockedPhaseRowKeepsCancelPrompt() {
+        HttpClient client;
+        auto runner = startApiRunner(
+            "api-output-lock",
+            {"sh", "-c", "echo $$ > agent.pid; while true; do echo tick; sleep 0.2; done"});
+        std::string id = executeApiWorkflow(client, R"({"task": "the locked task"})");
+        pid_t agent = waitForPidFile(runner->workspace(id) + "/agent.pid");
+
+        syn::pg::Connection locker(syn::test::databaseUrl());
+        locker.execute("begin");
+        locker.execute(
+            "select 1 from syn.execution_phases where execution_id = $1 and phase_id = 'plan' "
+            "for update",
+            {id});
+        // Past the first output write, which now waits for the lock.
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        HttpResponse response = postControl(client, id, "cancel", "locked phase row");
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(response.body, 200, response.status);
+
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+        while (processAlive(agent) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        bool stopped = !processAlive(agent);
+        locker.execute("rollback");
+        CPPUNIT_ASSERT_MESSAGE("the agent outlived the cancel while the phase row was locked",
+                               stopped);
+        Poco::JSON::Object::Ptr status = waitForApiStatus(client, id, "cancelled");
+        CPPUNIT_ASSERT_EQUAL(std::string("cancelled"), field(status, "status"));
+    }
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(RunnerOutputApiTest, "runner_output");
@@ -142,6 +177,7 @@ class RunnerOutputTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(failedWriteKeepsPhaseRunning);
     CPPUNIT_TEST(unstorableBytesAreReplaced);
     CPPUNIT_TEST(unstorableStderrIsReplaced);
+    CPPUNIT_TEST(unstorableOutputInNextPrompt);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -210,6 +246,27 @@ class RunnerOutputTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(
             std::string("Phase only failed: agent exited with code 4: err \xEF\xBF\xBD x"),
             queryText(db, "select error from syn.executions where id = $1", {id}));
+    }
+
+    // Output that is not UTF-8 reaches the next phase's prompt as stored,
+    // with U+FFFD, and that phase starts on the first attempt.
+    void unstorableOutputInNextPrompt() {
+        syn::pg::Connection db(runnerDatabaseUrl());
+        RunnerProcess runner("output-prompt", {fixtureAgent("unstorable_bytes.sh")});
+        const std::string id = "exec-0000000000a5";
+        insertExecution(db, id, {{"first", "One"}, {"second", "Before: {{first}}"}});
+
+        CPPUNIT_ASSERT_EQUAL(std::string("completed"), waitForStatus(db, id, "completed"));
+        const std::string replacement = "\xEF\xBF\xBD";
+        CPPUNIT_ASSERT_EQUAL(std::string("Before: bad ") + replacement + replacement +
+                                 " bytes\nnul" + replacement + "byte\ncaf\xC3\xA9",
+                             queryText(db,
+                                       "select prompt from syn.execution_phases "
+                                       "where execution_id = $1 and phase_id = 'second'",
+                                       {id}));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("1"),
+            queryText(db, "select attempts from syn.executions where id = $1", {id}));
     }
 
     // A statement error on the progress write is logged once. The phase runs

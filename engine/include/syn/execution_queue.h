@@ -100,6 +100,7 @@ class ExecutionQueue {
     // Stores the output so far of running phase `phaseId`. Returns false, and
     // changes nothing, also when the phase no longer runs. Commits without
     // waiting for the WAL flush, because the phase end stores the output again.
+    // Throws pg::Error when the write takes over 500 ms, lock waits included.
     bool storeRunningOutput(const Lease& lease, const std::string& phaseId,
                             const std::string& output, bool outputTruncated);
     // Fails the phase and the execution; later pending phases become skipped.
