@@ -110,29 +110,39 @@ std::optional<WorkflowFacts> loadWorkflow(pg::Connection& connection, const std:
     return facts;
 }
 
-// Returns the 422 detail for a workflow that requires a repository, called
-// when the request names none. The workflow supplies none either when it has
-// no repos list and its repository.url is unset, renders empty with the
-// merged inputs, or uses an input the execution does not have.
-std::optional<std::string> missingRepositoryDetail(
+// Returns the 422 detail for a request that names no repository, when the
+// workflow's own repository does not do either. That is the case for a
+// required repository with no repos list and a repository.url that is unset
+// or renders empty. It is also the case for a repository.url that uses an
+// input the execution does not have, or renders to something other than a
+// repository. The runner renders repository.url the same way.
+std::optional<std::string> workflowRepositoryDetail(
     const std::string& workflowId, const WorkflowFacts& workflow,
     const std::vector<std::pair<std::string, std::string>>& merged) {
-    const std::string none =
-        "Workflow " + workflowId + " requires at least one repository in 'repos'.";
+    std::optional<std::string> none;
+    if (workflow.requiresRepos) {
+        none = "Workflow " + workflowId + " requires at least one repository in 'repos'.";
+    }
     if (workflow.hasRepoList) {
         return std::nullopt;
     }
     if (!workflow.repositoryUrl) {
         return none;
     }
+
     std::map<std::string, std::string> inputs(merged.begin(), merged.end());
+    std::string url;
     try {
-        std::string url = workspace::substituteInputs(*workflow.repositoryUrl, inputs, workflowId);
-        if (Poco::trim(url).empty()) {
-            return none;
-        }
+        url = Poco::trim(workspace::substituteInputs(*workflow.repositoryUrl, inputs, workflowId));
     } catch (const workspace::HydrationError& error) {
         return std::string(error.what());
+    }
+    if (url.empty()) {
+        return none;
+    }
+    if (!workspace::parseRepositoryEntry(url)) {
+        return "Invalid repository entry '" + url +
+               "': Expected 'owner/repo' or 'https://github.com/owner/repo'.";
     }
     return std::nullopt;
 }
@@ -246,12 +256,9 @@ Response handleExecute(const Request& request, const PathParameters& parameters,
     if (std::optional<std::string> detail = mergeInputs(workflow->inputs, execute, merged)) {
         return detailResponse(422, *detail);
     }
-    // NOTE: a repository.url that the inputs turn into something other than a
-    // repository, such as "https://example.org/x", is rejected only by the runner, which
-    // then fails the execution. This check only tests whether some repository is named.
-    if (workflow->requiresRepos && slugs.empty()) {
+    if (slugs.empty()) {
         if (std::optional<std::string> detail =
-                missingRepositoryDetail(workflowId, *workflow, merged)) {
+                workflowRepositoryDetail(workflowId, *workflow, merged)) {
             return detailResponse(422, *detail);
         }
     }

@@ -30,6 +30,7 @@ class ApiExecuteTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(executeRepositoryUrlRendersEmpty);
     CPPUNIT_TEST(executeRepositoryUrlFromInput);
     CPPUNIT_TEST(executeRepositoryUrlMissingInput);
+    CPPUNIT_TEST(executeRepositoryUrlRendersInvalid);
     CPPUNIT_TEST(idempotencyKeyReturnsFirstExecution);
     CPPUNIT_TEST(idempotencyKeyIsPerWorkflow);
     CPPUNIT_TEST_SUITE_END();
@@ -191,6 +192,16 @@ class ApiExecuteTest : public CppUnit::TestFixture {
         SYN_ASSERT_DETAIL(response, 422,
                           "The repository URL of workflow it-repo-owner uses {{owner}}, but the "
                           "execution has no input 'owner'; pass it in the request's inputs");
+        CPPUNIT_ASSERT_EQUAL(before.describe(), database_->snapshot().describe());
+    }
+
+    void executeRepositoryUrlRendersInvalid() {
+        auto before = database_->snapshot();
+        HttpResponse response = client_.postJson("/workflows/it-repo-template/execute",
+                                                 R"({"inputs": {"source": "acme/.."}})");
+        SYN_ASSERT_DETAIL(response, 422,
+                          "Invalid repository entry 'acme/..': Expected 'owner/repo' or "
+                          "'https://github.com/owner/repo'.");
         CPPUNIT_ASSERT_EQUAL(before.describe(), database_->snapshot().describe());
     }
 
