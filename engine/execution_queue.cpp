@@ -238,9 +238,10 @@ bool ExecutionQueue::completePhase(const Lease& lease, const std::string& phaseI
 
 // Stores a running phase's output so far. It reads the execution row without
 // locking it, so it never waits for the API's control requests. A rescue that
-// commits meanwhile changes the phase row's status, and at Read Committed
-// PostgreSQL re-checks the WHERE clause on the row's newest version before
-// updating it (PostgreSQL 15 manual, "Read Committed Isolation Level").
+// commits meanwhile sets the phase row's status to pending. At Read Committed,
+// an UPDATE that finds its row changed by a committed transaction evaluates
+// its WHERE clause again on the new row version (PostgreSQL manual,
+// "Transaction Isolation"), so the write then changes nothing.
 const char* const kStoreRunningOutputSql =
     "with durability as (select set_config('synchronous_commit', 'off', true)) "
     "update syn.execution_phases p set output = $4, output_truncated = $5 "
@@ -251,8 +252,8 @@ const char* const kStoreRunningOutputSql =
 bool ExecutionQueue::storeRunningOutput(const Lease& lease, const std::string& phaseId,
                                         const std::string& output, bool outputTruncated) {
     db_.prepare("syn_runner_store_running_output", kStoreRunningOutputSql);
-    // The write runs on the agent's wait loop, so a lock it waits for must
-    // not hold up a cancel or a timeout: it gives up after a bounded time.
+    // The write runs on the agent's wait loop. A statement timeout ends a wait
+    // for a lock, so that it cannot hold up a cancel or a timeout.
     db_.execute("begin");
     try {
         db_.execute("set local statement_timeout = " + std::to_string(kRunningOutputTimeoutMs));

@@ -64,7 +64,8 @@ using OutputProgressHook = std::function<bool(const std::string& output, bool tr
 
 // When AgentProcess::wait passes the output so far to a hook: at most once per
 // `interval`, the first time one interval after wait starts, and only when
-// stdout grew since the last call. An empty hook or an interval of 0 gets no calls.
+// stdout grew or was cut since the last call. An empty hook or an interval of
+// 0 gets no calls.
 struct OutputProgress {
     std::chrono::milliseconds interval{0};
     OutputProgressHook hook;

@@ -40,8 +40,8 @@ class WorkflowStore {
 
     // Inserts the workflow, or replaces the definition, inputs and phases of
     // the one with the same id, in one transaction. An update keeps
-    // created_at and archived_at and sets updated_at; updatedArchived says
-    // that the workflow stays archived.
+    // created_at and archived_at and sets updated_at. The result
+    // updatedArchived means that the workflow stays archived.
     InstallResult install(const package::WorkflowDefinition& workflow);
 
     // Lists every workflow, archived ones included, ordered by id.
